@@ -1,0 +1,78 @@
+# mtls - mutual TLS tools.  Plain make; see README.md.
+
+VERSION    = 0.1.0
+PREFIX     = /usr/local
+BINDIR     = $(PREFIX)/bin
+MANPREFIX  = $(PREFIX)/share/man
+DESTDIR    =
+PKG_CONFIG = pkg-config
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+KEYTYPE    = ecdsa
+FORCE      = 0
+PROVE      = prove
+# SANITIZE=1 builds with AddressSanitizer and UBSan into build-san/.
+SANITIZE   =
+
+ifeq ($(SANITIZE),1)
+B          = build-san
+SANFLAGS   = -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=undefined
+else
+B          = build
+SANFLAGS   =
+endif
+
+PKGS       = gnutls libtasn1
+MTLS_CPPFLAGS = -D_GNU_SOURCE -DMTLS_VERSION='"$(VERSION)"' -Icommon \
+             $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(CPPFLAGS)
+MTLS_CFLAGS = -std=c11 -Wall -Wextra -Wformat-security -Wshadow \
+             $(SANFLAGS) $(CFLAGS)
+MTLS_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+MTLS_LIBS  = $(shell $(PKG_CONFIG) --libs $(PKGS)) $(LIBS)
+
+COMMON_SRC = common/addr.c common/diag.c common/fileio.c common/logline.c \
+             common/peer.c common/pump.c common/timefmt.c common/tlsconf.c \
+             common/tlssess.c common/verify.c
+SERVE_SRC  = mtls-serve/main.c mtls-serve/conn.c mtls-serve/echo.c \
+             mtls-serve/listen.c mtls-serve/server.c
+
+COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/obj/%.o)
+SERVE_OBJ  = $(SERVE_SRC:%.c=$(B)/obj/%.o)
+
+PROGS      = $(B)/mtls-serve
+MANS       = man/mtls-serve.1
+
+.PHONY: all check install uninstall clean certs demo bench fuzz lint-man
+
+all: $(PROGS)
+
+$(B)/mtls-serve: $(SERVE_OBJ) $(COMMON_OBJ)
+	$(CC) $(MTLS_LDFLAGS) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(MTLS_LIBS)
+
+$(B)/obj/%.o: %.c common/*.h mtls-serve/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(MTLS_CPPFLAGS) $(MTLS_CFLAGS) -c -o $@ $<
+
+check: all lint-man
+	MTLS_BIN=$(CURDIR)/$(B) $(PROVE) t/
+
+lint-man:
+	mandoc -Tlint -Wwarning $(MANS)
+
+certs:
+	FORCE=$(FORCE) certs/mkpki certs $(KEYTYPE)
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1
+	cp -f $(PROGS) $(DESTDIR)$(BINDIR)/
+	cp -f $(MANS) $(DESTDIR)$(MANPREFIX)/man1/
+	cd $(DESTDIR)$(BINDIR) && chmod 755 $(notdir $(PROGS))
+	cd $(DESTDIR)$(MANPREFIX)/man1 && chmod 644 $(notdir $(MANS))
+
+uninstall:
+	cd $(DESTDIR)$(BINDIR) && rm -f $(notdir $(PROGS))
+	cd $(DESTDIR)$(MANPREFIX)/man1 && rm -f $(notdir $(MANS))
+
+clean:
+	rm -rf build build-san

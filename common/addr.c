@@ -1,0 +1,146 @@
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+
+static int
+port_valid(const char *p)
+{
+	char	*end;
+	long	 v;
+
+	if (*p == '\0' || strlen(p) >= ADDR_PORTMAX ||
+	    strspn(p, "0123456789") != strlen(p))
+		return 0;
+	v = strtol(p, &end, 10);
+	return v >= 0 && v <= 65535;
+}
+
+int
+addr_is_ip(const char *host)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, host, buf) == 1 ||
+	    inet_pton(AF_INET6, host, buf) == 1;
+}
+
+int
+addr_parse(const char *spec, const char *defport, int port_alone,
+    struct addr *a, char *err, size_t errlen)
+{
+	const char *host = spec, *port = NULL, *colon;
+	size_t	 hostlen;
+
+	memset(a, 0, sizeof(*a));
+	if (*spec == '\0') {
+		snprintf(err, errlen, "empty address");
+		return -1;
+	}
+	if (*spec == '[') {
+		const char *close = strchr(spec, ']');
+
+		if (close == NULL) {
+			snprintf(err, errlen, "%s: missing ']'", spec);
+			return -1;
+		}
+		host = spec + 1;
+		hostlen = (size_t)(close - host);
+		if (close[1] == ':')
+			port = close + 2;
+		else if (close[1] != '\0') {
+			snprintf(err, errlen, "%s: expected ':' after ']'",
+			    spec);
+			return -1;
+		}
+		if (hostlen >= sizeof(a->host)) {
+			snprintf(err, errlen, "%s: address too long", spec);
+			return -1;
+		}
+		memcpy(a->host, host, hostlen);
+		if (!addr_is_ip(a->host) ||
+		    strchr(a->host, ':') == NULL) {
+			snprintf(err, errlen, "%s: \"%s\" is not an IPv6 "
+			    "address", spec, a->host);
+			return -1;
+		}
+	} else if (port_alone && strspn(spec, "0123456789") == strlen(spec)) {
+		port = spec;
+	} else if ((colon = strchr(spec, ':')) != NULL &&
+	    strchr(colon + 1, ':') != NULL) {
+		/* Two colons or more: a bare IPv6 literal, no port. */
+		if (!addr_is_ip(spec)) {
+			snprintf(err, errlen, "%s: not an IPv6 address "
+			    "(write [ADDR]:PORT)", spec);
+			return -1;
+		}
+		if (strlen(spec) >= sizeof(a->host)) {
+			snprintf(err, errlen, "%s: address too long", spec);
+			return -1;
+		}
+		strcpy(a->host, spec);
+	} else {
+		hostlen = colon ? (size_t)(colon - spec) : strlen(spec);
+		if (hostlen >= sizeof(a->host)) {
+			snprintf(err, errlen, "%s: host name too long", spec);
+			return -1;
+		}
+		memcpy(a->host, spec, hostlen);
+		if (colon)
+			port = colon + 1;
+	}
+	if (port == NULL)
+		port = defport;
+	if (!port_valid(port)) {
+		snprintf(err, errlen, "%s: bad port \"%s\" (0 to 65535)", spec,
+		    port);
+		return -1;
+	}
+	strcpy(a->port, port);
+	return 0;
+}
+
+char *
+addr_format_host(const struct sockaddr *sa, char *buf, size_t n)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+	/* A dual-stack socket sees IPv4 peers as ::ffff:a.b.c.d; show a.b.c.d. */
+	if (sa->sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		if (inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], buf,
+		    (socklen_t)n) == NULL)
+			snprintf(buf, n, "?");
+		return buf;
+	}
+	if (getnameinfo(sa, sa->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
+	    buf, n, NULL, 0, NI_NUMERICHOST) != 0)
+		snprintf(buf, n, "?");
+	return buf;
+}
+
+char *
+addr_format(const struct sockaddr *sa, char *buf, size_t n)
+{
+	char	 host[INET6_ADDRSTRLEN + 8];
+	unsigned port;
+
+	addr_format_host(sa, host, sizeof(host));
+	if (sa->sa_family == AF_INET6)
+		port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	else
+		port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	/* Brackets only around a real IPv6 text (not a v4-mapped one). */
+	if (strchr(host, ':') != NULL)
+		snprintf(buf, n, "[%s]:%u", host, port);
+	else
+		snprintf(buf, n, "%s:%u", host, port);
+	return buf;
+}

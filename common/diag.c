@@ -1,0 +1,72 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diag.h"
+
+const char *
+diag_progname(void)
+{
+	return program_invocation_short_name;
+}
+
+void
+diag_writeline(char *line)
+{
+	size_t	 len = strlen(line);
+	ssize_t	 w;
+	char	*p = line;
+
+	/*
+	 * One write(2) per line, so lines from forked children that share
+	 * stderr never interleave (stdio may split an unbuffered fprintf).
+	 * The caller's buffer has room for the newline.
+	 */
+	line[len++] = '\n';
+	while (len > 0) {
+		w = write(STDERR_FILENO, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		p += w;
+		len -= (size_t)w;
+	}
+}
+
+static void
+vdiag(const char *fmt, va_list ap)
+{
+	char	 line[4096];
+	int	 n;
+	int	 saved = errno;
+
+	n = snprintf(line, sizeof(line), "%s: ", diag_progname());
+	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	diag_writeline(line);
+	errno = saved;
+}
+
+void
+die(int status, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vdiag(fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+warn(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vdiag(fmt, ap);
+	va_end(ap);
+}

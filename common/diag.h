@@ -1,0 +1,27 @@
+/*
+ * diag: the one way every mtls program reports a failure.
+ *
+ * Messages go to stderr as "PROGRAM: message", err(3) style: the thing, then
+ * the reason, no trailing period.  The program name is the one the C library
+ * already holds (program_invocation_short_name), so there is nothing to set.
+ */
+#ifndef MTLS_DIAG_H
+#define MTLS_DIAG_H
+
+/* Print "prog: message" on stderr and exit with status. */
+void	die(int status, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+
+/* Print "prog: message" on stderr and carry on. */
+void	warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The short program name, for messages built elsewhere. */
+const char *diag_progname(void);
+
+/*
+ * Write a NUL-terminated line plus '\n' to stderr in one write(2).  The
+ * buffer must have one spare byte after the NUL-terminated text.
+ */
+void	diag_writeline(char *line);
+
+#endif

@@ -1,0 +1,96 @@
+#include <stdio.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "logline.h"
+#include "peer.h"
+
+char *
+peer_hex(const unsigned char *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t	 i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+	return out;
+}
+
+static void
+get_dn(gnutls_x509_crt_t crt, int issuer, char *buf, size_t n)
+{
+	gnutls_datum_t dn = { NULL, 0 };
+	int	 ret;
+
+	ret = issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0) :
+	    gnutls_x509_crt_get_dn3(crt, &dn, 0);
+	if (ret < 0 || dn.data == NULL)
+		snprintf(buf, n, "%s", "");
+	else
+		snprintf(buf, n, "%.*s", (int)dn.size, (char *)dn.data);
+	gnutls_free(dn.data);
+}
+
+int
+peer_describe(gnutls_x509_crt_t crt, struct peer_cert *p)
+{
+	unsigned char serial[64], fpr[32];
+	size_t	 len;
+	int	 ret;
+
+	memset(p, 0, sizeof(*p));
+	get_dn(crt, 0, p->subject, sizeof(p->subject));
+	get_dn(crt, 1, p->issuer, sizeof(p->issuer));
+	len = sizeof(serial);
+	if ((ret = gnutls_x509_crt_get_serial(crt, serial, &len)) < 0)
+		return ret;
+	peer_hex(serial, len, p->serial);
+	p->not_before = gnutls_x509_crt_get_activation_time(crt);
+	p->not_after = gnutls_x509_crt_get_expiration_time(crt);
+	timefmt_rfc3339(p->not_before_s, sizeof(p->not_before_s),
+	    p->not_before);
+	timefmt_rfc3339(p->not_after_s, sizeof(p->not_after_s), p->not_after);
+	len = sizeof(fpr);
+	if ((ret = gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fpr,
+	    &len)) < 0)
+		return ret;
+	peer_hex(fpr, len, p->sha256);
+	return 0;
+}
+
+int
+peer_describe_der(const gnutls_datum_t *der, struct peer_cert *p)
+{
+	gnutls_x509_crt_t crt;
+	int	 ret;
+
+	if ((ret = gnutls_x509_crt_init(&crt)) < 0)
+		return ret;
+	if ((ret = gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER)) == 0)
+		ret = peer_describe(crt, p);
+	gnutls_x509_crt_deinit(crt);
+	return ret;
+}
+
+void
+peer_log(struct logline *l, const char *prefix, const struct peer_cert *p)
+{
+	char	 key[64];
+
+#define KV(name, val) do { \
+	snprintf(key, sizeof(key), "%s%s", prefix, name); \
+	logline_str(l, key, val); \
+} while (0)
+	KV("subject", p->subject);
+	KV("issuer", p->issuer);
+	KV("serial", p->serial);
+	KV("not_before", p->not_before_s);
+	KV("not_after", p->not_after_s);
+	KV("sha256", p->sha256);
+#undef KV
+}

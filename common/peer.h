@@ -1,0 +1,42 @@
+/*
+ * peer: the facts about a certificate that a log line or -v output shows.
+ */
+#ifndef MTLS_PEER_H
+#define MTLS_PEER_H
+
+#include <time.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "timefmt.h"
+
+struct logline;
+
+struct peer_cert {
+	char	 subject[1024];		/* RFC 4514 form */
+	char	 issuer[1024];
+	char	 serial[128];		/* lowercase hex, no colons */
+	time_t	 not_before, not_after;
+	char	 not_before_s[TIMEFMT_MAX];	/* RFC 3339 */
+	char	 not_after_s[TIMEFMT_MAX];
+	char	 sha256[65];		/* fingerprint, lowercase hex */
+};
+
+/* Fill p from crt.  Returns 0, or a negative GnuTLS error code. */
+int	 peer_describe(gnutls_x509_crt_t crt, struct peer_cert *p);
+
+/* The same for a DER certificate (as gnutls_certificate_get_peers gives). */
+int	 peer_describe_der(const gnutls_datum_t *der, struct peer_cert *p);
+
+/*
+ * Add the facts to a log line as PREFIXsubject=, PREFIXissuer=,
+ * PREFIXserial=, PREFIXnot_before=, PREFIXnot_after=, PREFIXsha256=.
+ */
+void	 peer_log(struct logline *l, const char *prefix,
+	    const struct peer_cert *p);
+
+/* Hex of len bytes into out (2 * len + 1 bytes), lowercase; returns out. */
+char	*peer_hex(const unsigned char *in, size_t len, char *out);
+
+#endif

@@ -1,0 +1,345 @@
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+
+#include "pump.h"
+#include "timefmt.h"
+#include "tlssess.h"
+
+/*
+ * up: toward the TLS peer (from in_fd or the xform); down: from the peer.
+ * TLS records carry at most 16 KiB, so sends go out in full records; the
+ * up buffer is large so a burst of small lines becomes few records.
+ */
+#define UP_SIZE		(256 * 1024)
+#define DOWN_SIZE	(64 * 1024)
+#define RECORD_MAX	16384
+#define BYE_TIMEOUT_MS	5000
+
+struct buf {
+	char	*data;
+	size_t	 cap, off, len;
+};
+
+static size_t
+buf_room(const struct buf *b)
+{
+	return b->cap - b->off - b->len;
+}
+
+/* Move the data to the front; never while a send of it is in flight. */
+static void
+buf_compact(struct buf *b)
+{
+	if (b->len == 0)
+		b->off = 0;
+	else if (b->off > 0) {
+		memmove(b->data, b->data + b->off, b->len);
+		b->off = 0;
+	}
+}
+
+const char *
+pump_end_name(enum pump_end e)
+{
+	switch (e) {
+	case PUMP_DONE:
+		return "close_notify";
+	case PUMP_PEER_VANISHED:
+		return "peer vanished";
+	case PUMP_TIMEOUT:
+		return "timeout";
+	case PUMP_TLS_ERROR:
+		return "tls error";
+	case PUMP_LOCAL_ERROR:
+		return "local error";
+	}
+	return "?";
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t	 w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static enum pump_end
+tls_failed(struct pump *p, int ret)
+{
+	p->tls_err = ret;
+	if (ret == GNUTLS_E_PREMATURE_TERMINATION ||
+	    ret == GNUTLS_E_PUSH_ERROR || ret == GNUTLS_E_PULL_ERROR)
+		p->end = PUMP_PEER_VANISHED;
+	else
+		p->end = PUMP_TLS_ERROR;
+	return p->end;
+}
+
+/*
+ * Receive what the peer has sent, as long as there is room.  Returns 1 if
+ * anything happened, 0 if not, -1 if the session failed (p->end set).
+ */
+static int
+tls_receive(struct pump *p, struct buf *down, int *peer_eof)
+{
+	ssize_t	 r;
+	int	 moved = 0;
+
+	while (!*peer_eof) {
+		buf_compact(down);
+		if (buf_room(down) == 0)
+			break;
+		r = gnutls_record_recv(p->s, down->data + down->off +
+		    down->len, buf_room(down));
+		if (r > 0) {
+			down->len += (size_t)r;
+			p->bytes_in += (unsigned long long)r;
+			p->records_in++;
+			moved = 1;
+		} else if (r == 0) {
+			*peer_eof = 1;
+			moved = 1;
+		} else if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+			break;
+		} else if (r == GNUTLS_E_REHANDSHAKE) {
+			/* TLS 1.2 renegotiation is refused, politely. */
+			gnutls_alert_send(p->s, GNUTLS_AL_WARNING,
+			    GNUTLS_A_NO_RENEGOTIATION);
+		} else if (!gnutls_error_is_fatal((int)r)) {
+			continue;	/* a warning alert */
+		} else {
+			tls_failed(p, (int)r);
+			return -1;
+		}
+	}
+	return moved;
+}
+
+/* Send queued data; *inflight remembers the size of a send that blocked. */
+static int
+tls_send(struct pump *p, struct buf *up, size_t *inflight)
+{
+	ssize_t	 r;
+	size_t	 n;
+	int	 moved = 0;
+
+	while (up->len > 0) {
+		n = *inflight ? *inflight :
+		    (up->len < RECORD_MAX ? up->len : RECORD_MAX);
+		r = gnutls_record_send(p->s, up->data + up->off, n);
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+			/* GnuTLS wants the same arguments again. */
+			*inflight = n;
+			break;
+		}
+		*inflight = 0;
+		if (r < 0) {
+			tls_failed(p, (int)r);
+			return -1;
+		}
+		up->off += (size_t)r;
+		up->len -= (size_t)r;
+		p->bytes_out += (unsigned long long)r;
+		p->records_out++;
+		moved = 1;
+	}
+	if (up->len == 0)
+		up->off = 0;
+	return moved;
+}
+
+enum pump_end
+pump_run(struct pump *p)
+{
+	struct buf up = { 0 }, down = { 0 };
+	struct pollfd pfd[2];
+	size_t	 inflight = 0, used, made;
+	long long last = timefmt_monotonic_ms(), left;
+	int	 in_eof = 0, peer_eof = 0, bye_sent = 0, out_closed = 0;
+	int	 moved, r, nfd, timeout, in_ready, idle;
+	ssize_t	 rd;
+
+	p->bytes_in = p->bytes_out = 0;
+	p->records_in = p->records_out = 0;
+	p->unsent = 0;
+	p->tls_err = p->local_errno = 0;
+	up.cap = UP_SIZE;
+	down.cap = DOWN_SIZE;
+	if ((up.data = malloc(up.cap)) == NULL ||
+	    (down.data = malloc(down.cap)) == NULL) {
+		p->local_errno = ENOMEM;
+		p->end = PUMP_LOCAL_ERROR;
+		goto out;
+	}
+	in_ready = 0;
+	for (;;) {
+		moved = 0;
+
+		/* Peer to down buffer, through the xform or to out_fd. */
+		for (;;) {
+			int	 got;
+
+			if ((got = tls_receive(p, &down, &peer_eof)) < 0)
+				goto out;
+			moved |= got;
+			if (p->xform != NULL) {
+				while (down.len > 0) {
+					if (!inflight)
+						buf_compact(&up);
+					if (buf_room(&up) < PUMP_XFORM_MIN)
+						break;
+					made = p->xform->fn(p->xform->arg,
+					    down.data + down.off, down.len,
+					    &used, up.data + up.off + up.len,
+					    buf_room(&up));
+					up.len += made;
+					down.off += used;
+					down.len -= used;
+					moved = 1;
+				}
+				if (peer_eof && down.len == 0 && !in_eof) {
+					if (!inflight)
+						buf_compact(&up);
+					if (buf_room(&up) >= PUMP_XFORM_MIN) {
+						up.len += p->xform->eof(
+						    p->xform->arg,
+						    up.data + up.off + up.len,
+						    buf_room(&up));
+						in_eof = 1;
+					}
+				}
+			} else if (down.len > 0) {
+				if (write_all(p->out_fd, down.data + down.off,
+				    down.len) < 0) {
+					p->local_errno = errno;
+					p->end = PUMP_LOCAL_ERROR;
+					goto out;
+				}
+				down.off = down.len = 0;
+			}
+			if (p->xform == NULL && peer_eof && down.len == 0 &&
+			    p->close_out && !out_closed) {
+				/* Our reader sees the peer's end of data. */
+				close(p->out_fd);
+				out_closed = 1;
+			}
+			if (!got || down.len > 0 || peer_eof)
+				break;
+		}
+
+		/* Local input to the up buffer. */
+		if (p->xform == NULL && in_ready && !in_eof) {
+			if (!inflight)
+				buf_compact(&up);
+			if (buf_room(&up) > 0) {
+				rd = read(p->in_fd, up.data + up.off + up.len,
+				    buf_room(&up));
+				if (rd > 0) {
+					up.len += (size_t)rd;
+					moved = 1;
+				} else if (rd == 0) {
+					in_eof = 1;
+					moved = 1;
+				} else if (errno != EINTR && errno != EAGAIN) {
+					p->local_errno = errno;
+					p->end = PUMP_LOCAL_ERROR;
+					goto out;
+				}
+			}
+		}
+
+		/* Up buffer to the peer, then our close_notify. */
+		if ((r = tls_send(p, &up, &inflight)) < 0)
+			goto out;
+		moved |= r;
+		if (in_eof && up.len == 0 && !bye_sent) {
+			r = gnutls_bye(p->s, GNUTLS_SHUT_WR);
+			if (r == 0) {
+				bye_sent = 1;
+				moved = 1;
+			} else if (r != GNUTLS_E_AGAIN &&
+			    r != GNUTLS_E_INTERRUPTED) {
+				tls_failed(p, r);
+				goto out;
+			}
+		}
+
+		/* Done? */
+		if (bye_sent && peer_eof && down.len == 0) {
+			p->end = PUMP_DONE;
+			goto out;
+		}
+		if (p->xform == NULL && p->stop_at_peer_eof && peer_eof &&
+		    down.len == 0) {
+			/* The peer closed first: say what we could not send. */
+			p->unsent = up.len;
+			if (!bye_sent)
+				tlssess_bye(p->s, p->sock, BYE_TIMEOUT_MS);
+			p->end = PUMP_DONE;
+			goto out;
+		}
+
+		/* Wait for something to do. */
+		if (moved)
+			last = timefmt_monotonic_ms();
+		nfd = 0;
+		pfd[0].fd = p->sock;
+		pfd[0].events = 0;
+		if (!peer_eof && buf_room(&down) + down.off > 0)
+			pfd[0].events |= POLLIN;
+		if (up.len > 0 || (in_eof && !bye_sent))
+			pfd[0].events |= POLLOUT;
+		nfd = 1;
+		if (p->xform == NULL && !in_eof &&
+		    (buf_room(&up) > 0 || (!inflight && up.off > 0))) {
+			pfd[1].fd = p->in_fd;
+			pfd[1].events = POLLIN;
+			nfd = 2;
+		}
+		timeout = -1;
+		if (p->idle_ms > 0) {
+			left = last + p->idle_ms - timefmt_monotonic_ms();
+			timeout = left > 0 ? (int)left : 0;
+		}
+		/* Decrypted data GnuTLS holds does not wake poll. */
+		if (!peer_eof && gnutls_record_check_pending(p->s) > 0)
+			timeout = 0;
+		if (moved)
+			timeout = 0;
+		do
+			r = poll(pfd, (nfds_t)nfd, timeout);
+		while (r < 0 && errno == EINTR);
+		idle = p->idle_ms > 0 &&
+		    timefmt_monotonic_ms() - last >= p->idle_ms;
+		if (r < 0) {
+			p->local_errno = errno;
+			p->end = PUMP_LOCAL_ERROR;
+			goto out;
+		}
+		in_ready = nfd == 2 && (pfd[1].revents & (POLLIN | POLLHUP |
+		    POLLERR));
+		if (r == 0 && !moved && idle) {
+			p->end = PUMP_TIMEOUT;
+			goto out;
+		}
+	}
+out:
+	free(up.data);
+	free(down.data);
+	return p->end;
+}

@@ -1,0 +1,65 @@
+/*
+ * tlsconf: the read-only TLS configuration a program builds once at start:
+ * its own certificate chain and key, the CAs it trusts, the priority cache.
+ *
+ * Shaped like libtls's tls_config: built before listening or connecting
+ * (before any fork), then only read, by every session that follows.
+ */
+#ifndef MTLS_TLSCONF_H
+#define MTLS_TLSCONF_H
+
+#include <stddef.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+/*
+ * The default policy: TLS 1.3 and 1.2, AEAD ciphers only, ECDHE only (every
+ * session has forward secrecy), AES-GCM before ChaCha20-Poly1305 because
+ * GnuTLS's AES-GCM is many times faster on CPUs with AES instructions.
+ * Servers append ":%SERVER_PRECEDENCE".  Documented in the man pages.
+ */
+#define TLSCONF_PRIORITY \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" \
+	"-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:" \
+	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-GROUP-DH-ALL"
+
+struct tlsconf_files {
+	const char	*cert;		/* our chain, PEM or DER; NULL: none */
+	const char	*key;		/* its private key; NULL with cert */
+	const char	*ca;		/* trusted CAs, PEM or DER */
+	const char	*priority;	/* NULL: TLSCONF_PRIORITY */
+	int		 server;	/* a server: server precedence */
+};
+
+struct tlsconf {
+	gnutls_certificate_credentials_t cred;
+	gnutls_priority_t	 prio;
+	gnutls_x509_crt_t	*chain;	/* our own chain, leaf first */
+	unsigned int		 nchain;
+	unsigned int		 nca;	/* how many CAs are trusted */
+	char			 priority[1024];
+};
+
+/*
+ * Load the files named in f.  Returns a new configuration, or NULL with a
+ * one-line reason naming the file ("certs/ca.pem: no certificate found")
+ * in err.
+ */
+struct tlsconf *tlsconf_load(const struct tlsconf_files *f, char *err,
+	    size_t errlen);
+
+/* Free c; tlsconf_free(NULL) does nothing. */
+void	 tlsconf_free(struct tlsconf *c);
+
+/*
+ * Import every certificate in data (PEM with any text around it, or one DER
+ * certificate).  Returns the count (> 0), or -1 with the reason in err.
+ */
+int	 tlsconf_import_certs(const char *name, const unsigned char *data,
+	    size_t len, gnutls_x509_crt_t **list, char *err, size_t errlen);
+
+/* Free a list from tlsconf_import_certs(). */
+void	 tlsconf_free_certs(gnutls_x509_crt_t *list, unsigned int n);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * tlssess: one TLS session over one connected socket, made from a tlsconf.
+ *
+ * The socket is put in non-blocking mode: every wait is a poll(2) with a
+ * deadline, so no peer can hold a process by saying nothing.
+ */
+#ifndef MTLS_TLSSESS_H
+#define MTLS_TLSSESS_H
+
+#include <stddef.h>
+
+#include <gnutls/gnutls.h>
+
+#include "tlsconf.h"
+
+/* tlssess_handshake()'s own error when the deadline passes. */
+#define TLSSESS_E_TIMEOUT	(-10000)
+
+/*
+ * A server session that requires a client certificate, verified against
+ * the configured CAs with the clientAuth purpose.  Returns 0, or a negative
+ * GnuTLS error code.
+ */
+int	 tlssess_server(gnutls_session_t *s, const struct tlsconf *c, int fd);
+
+/*
+ * A client session that verifies the server's chain, its name against
+ * name (a DNS name, or an IP literal matched against IP SANs), and the
+ * serverAuth purpose.  SNI carries name unless it is an IP literal.  name
+ * must outlive the session.  Returns 0, or a negative GnuTLS error code.
+ */
+int	 tlssess_client(gnutls_session_t *s, const struct tlsconf *c, int fd,
+	    const char *name);
+
+/*
+ * Run the handshake, waiting at most timeout_ms in all (<= 0: no limit).
+ * Returns 0, TLSSESS_E_TIMEOUT, or the GnuTLS error that ended it.  The
+ * caller decides which alert to send, if any.
+ */
+int	 tlssess_handshake(gnutls_session_t s, int fd, int timeout_ms);
+
+/*
+ * Wait until fd is ready for what GnuTLS last wanted (read or write), or
+ * until timeout_ms (< 0: forever).  Returns 1 ready, 0 timeout, -1 error.
+ */
+int	 tlssess_wait(gnutls_session_t s, int fd, int timeout_ms);
+
+/* Close our sending direction with close_notify, bounded by timeout_ms. */
+int	 tlssess_bye(gnutls_session_t s, int fd, int timeout_ms);
+
+/*
+ * A handshake or record error in plain words: the verification reasons,
+ * the alert the peer sent, or GnuTLS's text.  Returns buf.
+ */
+char	*tlssess_why(gnutls_session_t s, int err, char *buf, size_t n);
+
+/* What was negotiated, as short names for logs. */
+struct tlssess_info {
+	const char	*version;	/* "TLS1.3" */
+	const char	*cipher;	/* "TLS_AES_256_GCM_SHA384" */
+	const char	*group;		/* "SECP256R1", "X25519" */
+	int		 resumed;
+};
+void	 tlssess_info(gnutls_session_t s, struct tlssess_info *i);
+
+#endif

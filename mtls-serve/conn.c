@@ -1,0 +1,168 @@
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+
+#include "conn.h"
+#include "echo.h"
+#include "logline.h"
+#include "peer.h"
+#include "pump.h"
+#include "timefmt.h"
+#include "tlssess.h"
+#include "verify.h"
+
+/* How long a last close_notify may take when the peer does not read. */
+#define BYE_MS	1000
+
+/*
+ * Tell the client why it was refused, with the alert the TLS specification
+ * prescribes.  Nothing is sent when the peer already left or alerted us.
+ */
+static void
+send_refusal_alert(gnutls_session_t s, int err)
+{
+	switch (err) {
+	case TLSSESS_E_TIMEOUT:
+	case GNUTLS_E_FATAL_ALERT_RECEIVED:
+	case GNUTLS_E_PREMATURE_TERMINATION:
+	case GNUTLS_E_PULL_ERROR:
+	case GNUTLS_E_PUSH_ERROR:
+		return;
+	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
+		gnutls_alert_send(s, GNUTLS_AL_FATAL, verify_status_alert(
+		    gnutls_session_get_verify_cert_status(s)));
+		return;
+	case GNUTLS_E_NO_CERTIFICATE_FOUND:
+	case GNUTLS_E_CERTIFICATE_REQUIRED:
+		/* RFC 8446 4.4.2.4; RFC 5246 7.4.6 says handshake_failure. */
+		gnutls_alert_send(s, GNUTLS_AL_FATAL,
+		    gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 ?
+		    GNUTLS_A_CERTIFICATE_REQUIRED : GNUTLS_A_HANDSHAKE_FAILURE);
+		return;
+	default:
+		gnutls_alert_send_appropriate(s, err);
+	}
+}
+
+/* The client's certificate and the session's parameters, in one line. */
+static void
+log_handshake(gnutls_session_t s, unsigned long id, enum verbosity v)
+{
+	const gnutls_datum_t *chain;
+	unsigned int n = 0;
+	struct tlssess_info ti;
+	struct peer_cert pc;
+	struct logline l;
+	char	 sni[256];
+	size_t	 snilen = sizeof(sni);
+	unsigned int type;
+
+	tlssess_info(s, &ti);
+	logline_begin(&l, id, "handshake");
+	logline_str(&l, "version", ti.version);
+	logline_str(&l, "cipher", ti.cipher);
+	logline_str(&l, "group", ti.group);
+	if (ti.resumed)
+		logline_str(&l, "resumed", "yes");
+	chain = gnutls_certificate_get_peers(s, &n);
+	if (n > 0 && peer_describe_der(&chain[0], &pc) == 0) {
+		logline_str(&l, "client_subject", pc.subject);
+		logline_str(&l, "client_serial", pc.serial);
+		logline_str(&l, "client_sha256", pc.sha256);
+		if (v >= LOG_VERBOSE) {
+			logline_str(&l, "client_issuer", pc.issuer);
+			logline_str(&l, "client_not_after", pc.not_after_s);
+			logline_fmt(&l, "client_chain", "%u", n);
+		}
+	}
+	if (v >= LOG_VERBOSE && gnutls_server_name_get(s, sni, &snilen, &type,
+	    0) == 0 && type == GNUTLS_NAME_DNS)
+		logline_str(&l, "sni", sni);
+	logline_emit(&l);
+}
+
+int
+conn_serve(int fd, const char *peer, unsigned long id,
+    const struct tlsconf *conf, const struct serve_opts *o)
+{
+	gnutls_session_t s;
+	struct logline l;
+	struct echo e;
+	struct pump_xform x;
+	struct pump p;
+	char	 why[512];
+	long long start = timefmt_monotonic_ms();
+	int	 ret, one = 1, status;
+
+	if (o->verbosity >= LOG_NORMAL) {
+		logline_begin(&l, id, "accepted");
+		logline_str(&l, "peer", peer);
+		logline_emit(&l);
+	}
+	/* Replies go out as soon as they are ready: no delayed-ACK stall. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+	if ((ret = tlssess_server(&s, conf, fd)) < 0) {
+		logline_begin(&l, id, "error");
+		logline_str(&l, "reason", gnutls_strerror(ret));
+		logline_emit(&l);
+		return CONN_BROKEN;
+	}
+	ret = tlssess_handshake(s, fd, o->timeout_s * 1000);
+	if (ret < 0) {
+		send_refusal_alert(s, ret);
+		logline_begin(&l, id, "refused");
+		logline_str(&l, "peer", peer);
+		logline_str(&l, "reason", tlssess_why(s, ret, why,
+		    sizeof(why)));
+		logline_emit(&l);
+		gnutls_deinit(s);
+		return ret == TLSSESS_E_TIMEOUT ? CONN_TIMEOUT : CONN_REFUSED;
+	}
+	if (o->verbosity >= LOG_NORMAL)
+		log_handshake(s, id, o->verbosity);
+
+	memset(&p, 0, sizeof(p));
+	x = echo_xform(&e, peer, o->raw);
+	p.s = s;
+	p.sock = fd;
+	p.in_fd = p.out_fd = -1;
+	p.xform = &x;
+	p.idle_ms = o->timeout_s * 1000;
+	switch (pump_run(&p)) {
+	case PUMP_DONE:
+		status = CONN_OK;
+		break;
+	case PUMP_TIMEOUT:
+		/* A close_notify still tells the client it was not cut off. */
+		tlssess_bye(s, fd, BYE_MS);
+		status = CONN_TIMEOUT;
+		break;
+	default:
+		status = CONN_BROKEN;
+	}
+
+	if (o->verbosity >= LOG_NORMAL || status != CONN_OK) {
+		logline_begin(&l, id, "closed");
+		logline_str(&l, "end", pump_end_name(p.end));
+		if (p.tls_err != 0)
+			logline_str(&l, "reason", tlssess_why(s, p.tls_err,
+			    why, sizeof(why)));
+		logline_fmt(&l, "bytes_in", "%llu", p.bytes_in);
+		logline_fmt(&l, "bytes_out", "%llu", p.bytes_out);
+		if (!o->raw)
+			logline_fmt(&l, "lines", "%llu", e.lines);
+		logline_fmt(&l, "records_in", "%llu", p.records_in);
+		logline_fmt(&l, "records_out", "%llu", p.records_out);
+		logline_fmt(&l, "duration_ms", "%lld",
+		    timefmt_monotonic_ms() - start);
+		logline_emit(&l);
+	}
+	gnutls_deinit(s);
+	return status;
+}

@@ -1,0 +1,18 @@
+/*
+ * conn: one client connection, in its own process: handshake, checks,
+ * echo, close.  Every event is one log line carrying the connection id.
+ */
+#ifndef MTLS_CONN_H
+#define MTLS_CONN_H
+
+#include "serve.h"
+#include "tlsconf.h"
+
+/*
+ * Serve the connected socket fd from peer ("ADDR:PORT").  Returns the
+ * process's exit status, an enum conn_status.
+ */
+int	 conn_serve(int fd, const char *peer, unsigned long id,
+	    const struct tlsconf *conf, const struct serve_opts *o);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * listen: the server's listening sockets.
+ */
+#ifndef MTLS_LISTEN_H
+#define MTLS_LISTEN_H
+
+#include <stddef.h>
+
+#include "addr.h"
+
+#define LISTEN_MAX	8
+
+struct listeners {
+	int	 fd[LISTEN_MAX];
+	char	 name[LISTEN_MAX][ADDR_STRMAX];	/* bound address, "[::]:9443" */
+	int	 n;
+};
+
+/*
+ * Bind and listen on a.  No host: every address, IPv6 and IPv4 on one
+ * dual-stack socket (IPv4 alone where the host has no IPv6).  A name
+ * with several addresses gets a socket each; port 0 picks one free port
+ * for them all.  Returns 0, or -1 with a reason in err.
+ */
+int	 listen_open(const struct addr *a, struct listeners *l, char *err,
+	    size_t errlen);
+
+/* Close every socket; safe to call twice. */
+void	 listen_close(struct listeners *l);
+
+#endif

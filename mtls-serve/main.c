@@ -1,0 +1,215 @@
+/*
+ * mtls-serve: a fork-per-connection mutual-TLS echo server.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gnutls/gnutls.h>
+
+#include "addr.h"
+#include "diag.h"
+#include "listen.h"
+#include "logline.h"
+#include "peer.h"
+#include "serve.h"
+#include "server.h"
+#include "tlsconf.h"
+
+#ifndef MTLS_VERSION
+#define MTLS_VERSION "unknown"
+#endif
+
+#define DEFAULT_LISTEN		":9443"
+#define DEFAULT_PORT		"9443"
+#define DEFAULT_CERT		"certs/server-cert.pem"
+#define DEFAULT_KEY		"certs/server-key.pem"
+#define DEFAULT_CA		"certs/ca-cert.pem"
+#define DEFAULT_TIMEOUT		30
+#define DEFAULT_MAX_CONNS	64
+
+static const char synopsis[] =
+    "usage: mtls-serve [-hqrVv] [-C cafile] [-c certfile] [-k keyfile]\n"
+    "                  [-l [addr]:port] [-m maxconns] [-p priority]\n"
+    "                  [-t seconds]\n";
+
+static const char options_help[] =
+    "  -C, --ca FILE         trusted CAs for client certificates\n"
+    "                        (default " DEFAULT_CA ")\n"
+    "  -c, --cert FILE       server certificate chain, leaf first\n"
+    "                        (default " DEFAULT_CERT ")\n"
+    "  -h, --help            show this help and exit\n"
+    "  -k, --key FILE        server private key (default " DEFAULT_KEY ")\n"
+    "  -l, --listen [ADDR]:PORT\n"
+    "                        where to listen (default " DEFAULT_LISTEN
+    ", all addresses;\n"
+    "                        port 0 picks a free port)\n"
+    "  -m, --max-conns N     serve at most N clients at once; more are\n"
+    "                        closed at once and logged (default 64)\n"
+    "  -p, --priority STRING GnuTLS priority string replacing the default\n"
+    "  -q, --quiet           log only refusals and errors\n"
+    "  -r, --raw             echo bytes exactly instead of decorated lines\n"
+    "  -t, --timeout SECONDS handshake and idle limit (default 30)\n"
+    "  -V, --version         show the version and exit\n"
+    "  -v, --verbose         log more detail per connection\n";
+
+static void
+usage(void)
+{
+	fputs(synopsis, stderr);
+	exit(2);
+}
+
+static int
+number(const char *s, const char *what, int min, int max)
+{
+	char	*end;
+	long	 v;
+
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || v < min || v > max)
+		die(2, "%s: \"%s\" is not a number from %d to %d", what, s,
+		    min, max);
+	return (int)v;
+}
+
+/* The server's own certificate, once, so the log says what it serves. */
+static void
+log_identity(const struct tlsconf *conf, const char *certpath)
+{
+	struct peer_cert pc;
+	struct logline l;
+
+	if (conf->nchain == 0 || peer_describe(conf->chain[0], &pc) < 0)
+		return;
+	logline_begin(&l, 0, "certificate");
+	logline_str(&l, "file", certpath);
+	peer_log(&l, "", &pc);
+	logline_fmt(&l, "chain", "%u", conf->nchain);
+	logline_fmt(&l, "trusted_cas", "%u", conf->nca);
+	logline_emit(&l);
+	if (pc.not_after < time(NULL))
+		warn("%s: certificate expired %s", certpath, pc.not_after_s);
+	else if (pc.not_before > time(NULL))
+		warn("%s: certificate not valid before %s", certpath,
+		    pc.not_before_s);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "ca",		required_argument,	NULL, 'C' },
+		{ "cert",	required_argument,	NULL, 'c' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "key",	required_argument,	NULL, 'k' },
+		{ "listen",	required_argument,	NULL, 'l' },
+		{ "max-conns",	required_argument,	NULL, 'm' },
+		{ "priority",	required_argument,	NULL, 'p' },
+		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "raw",	no_argument,		NULL, 'r' },
+		{ "timeout",	required_argument,	NULL, 't' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ "verbose",	no_argument,		NULL, 'v' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct serve_opts o;
+	struct tlsconf_files f;
+	struct tlsconf *conf;
+	struct listeners l;
+	struct addr a;
+	struct sigaction sa;
+	char	 err[1024];
+	int	 ch, status;
+
+	/* Options. */
+	memset(&o, 0, sizeof(o));
+	memset(&f, 0, sizeof(f));
+	o.listen = DEFAULT_LISTEN;
+	o.timeout_s = DEFAULT_TIMEOUT;
+	o.max_conns = DEFAULT_MAX_CONNS;
+	f.cert = DEFAULT_CERT;
+	f.key = DEFAULT_KEY;
+	f.ca = DEFAULT_CA;
+	f.server = 1;
+	while ((ch = getopt_long(argc, argv, "C:c:hk:l:m:p:qrt:Vv", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'C':
+			f.ca = optarg;
+			break;
+		case 'c':
+			f.cert = optarg;
+			break;
+		case 'h':
+			fputs(synopsis, stdout);
+			fputs(options_help, stdout);
+			return 0;
+		case 'k':
+			f.key = optarg;
+			break;
+		case 'l':
+			o.listen = optarg;
+			break;
+		case 'm':
+			o.max_conns = number(optarg, "--max-conns", 1, 100000);
+			break;
+		case 'p':
+			f.priority = optarg;
+			break;
+		case 'q':
+			o.verbosity = LOG_QUIET;
+			break;
+		case 'r':
+			o.raw = 1;
+			break;
+		case 't':
+			o.timeout_s = number(optarg, "--timeout", 1, 86400);
+			break;
+		case 'V':
+			printf("mtls-serve %s (GnuTLS %s)\n", MTLS_VERSION,
+			    gnutls_check_version(NULL));
+			return 0;
+		case 'v':
+			o.verbosity = LOG_VERBOSE;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	/* Sanity checks. */
+	if (argc > 0) {
+		warn("unexpected argument \"%s\"", argv[0]);
+		usage();
+	}
+	if (addr_parse(o.listen, DEFAULT_PORT, 1, &a, err, sizeof(err)) < 0)
+		die(2, "--listen %s", err);
+
+	/* Writing to a vanished peer must be an error, not a death. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	/* Credentials: once, before any fork; children only read them. */
+	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
+		die(2, "%s", err);
+	log_identity(conf, f.cert);
+
+	/* Bind. */
+	if (listen_open(&a, &l, err, sizeof(err)) < 0)
+		die(1, "cannot listen on %s: %s", o.listen, err);
+
+	/* Serve until told to stop. */
+	status = server_run(&l, conf, &o);
+
+	/* Cleanup. */
+	tlsconf_free(conf);
+	return status;
+}

@@ -1,0 +1,28 @@
+/*
+ * mtls-serve: what main() decided, shared by the server's modules.
+ */
+#ifndef MTLS_SERVE_H
+#define MTLS_SERVE_H
+
+#include "tlsconf.h"
+
+/* How much a connection is logged: -q, default, -v. */
+enum verbosity { LOG_QUIET = -1, LOG_NORMAL = 0, LOG_VERBOSE = 1 };
+
+struct serve_opts {
+	const char	*listen;	/* [ADDR]:PORT */
+	int		 raw;		/* echo bytes, not decorated lines */
+	int		 timeout_s;	/* handshake and idle limit */
+	int		 max_conns;	/* concurrent children */
+	enum verbosity	 verbosity;
+};
+
+/* Exit statuses of a connection's process, reported by the parent. */
+enum conn_status {
+	CONN_OK = 0,		/* both sides closed with close_notify */
+	CONN_BROKEN = 1,	/* peer vanished or a TLS error mid-stream */
+	CONN_REFUSED = 2,	/* the handshake failed or was refused */
+	CONN_TIMEOUT = 3	/* handshake or idle timeout */
+};
+
+#endif

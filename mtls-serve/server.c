@@ -1,0 +1,270 @@
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "conn.h"
+#include "diag.h"
+#include "logline.h"
+#include "server.h"
+#include "timefmt.h"
+
+static volatile sig_atomic_t got_term;
+static volatile sig_atomic_t got_chld;
+
+static void
+on_term(int sig)
+{
+	got_term = sig;
+}
+
+static void
+on_chld(int sig)
+{
+	(void)sig;
+	got_chld = 1;
+}
+
+struct children {
+	pid_t		*pid;		/* 0: free slot */
+	unsigned long	*id;
+	int		 max, n;
+};
+
+static const char *
+conn_status_name(int status)
+{
+	switch (status) {
+	case CONN_OK:
+		return "ok";
+	case CONN_BROKEN:
+		return "broken";
+	case CONN_REFUSED:
+		return "refused";
+	case CONN_TIMEOUT:
+		return "timeout";
+	}
+	return "?";
+}
+
+/* Reap every child that has ended; log the ones that did not end well. */
+static void
+reap(struct children *c, enum verbosity v)
+{
+	struct logline l;
+	pid_t	 pid;
+	int	 st, i;
+
+	got_chld = 0;
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (i = 0; i < c->max; i++)
+			if (c->pid[i] == pid)
+				break;
+		if (i == c->max)
+			continue;
+		c->pid[i] = 0;
+		c->n--;
+		if (WIFSIGNALED(st)) {
+			/* A crash is always worth a line. */
+			logline_begin(&l, c->id[i], "child-died");
+			logline_fmt(&l, "pid", "%ld", (long)pid);
+			logline_fmt(&l, "signal", "%d", WTERMSIG(st));
+			logline_emit(&l);
+		} else if (v >= LOG_VERBOSE) {
+			logline_begin(&l, c->id[i], "child-exit");
+			logline_fmt(&l, "pid", "%ld", (long)pid);
+			logline_fmt(&l, "status", "%d", WEXITSTATUS(st));
+			logline_str(&l, "result",
+			    conn_status_name(WEXITSTATUS(st)));
+			logline_emit(&l);
+		}
+	}
+}
+
+/* The child's life: default signals, no listening sockets, one client. */
+static void
+child(int fd, const char *peer, unsigned long id, struct listeners *l,
+    const struct tlsconf *conf, const struct serve_opts *o,
+    const sigset_t *mask)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	/* ^C at a terminal reaches the whole group: let the parent decide. */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &sa, NULL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	listen_close(l);
+	_exit(conn_serve(fd, peer, id, conf, o));
+}
+
+static void
+accept_one(int lfd, struct listeners *l, struct children *c,
+    unsigned long *next_id, const struct tlsconf *conf,
+    const struct serve_opts *o, const sigset_t *mask)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct logline lg;
+	char	 peer[ADDR_STRMAX], why[64];
+	unsigned long id;
+	pid_t	 pid;
+	int	 fd, i;
+
+	fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+	if (fd < 0) {
+		/* EAGAIN: the client left first; EMFILE etc.: try later. */
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED) {
+			logline_begin(&lg, 0, "accept-failed");
+			logline_str(&lg, "reason", strerror(errno));
+			logline_emit(&lg);
+		}
+		return;
+	}
+	id = (*next_id)++;
+	addr_format((struct sockaddr *)&ss, peer, sizeof(peer));
+	if (c->n >= c->max) {
+		/* Excess is closed at once, not queued: nobody waits blind. */
+		logline_begin(&lg, id, "refused");
+		logline_str(&lg, "peer", peer);
+		snprintf(why, sizeof(why), "too many connections (%d)",
+		    c->max);
+		logline_str(&lg, "reason", why);
+		logline_emit(&lg);
+		close(fd);
+		return;
+	}
+	for (i = 0; i < c->max && c->pid[i] != 0; i++)
+		;
+	pid = fork();
+	if (pid < 0) {
+		logline_begin(&lg, id, "refused");
+		logline_str(&lg, "peer", peer);
+		logline_str(&lg, "reason", strerror(errno));
+		logline_emit(&lg);
+		close(fd);
+		return;
+	}
+	if (pid == 0)
+		child(fd, peer, id, l, conf, o, mask);
+	c->pid[i] = pid;
+	c->id[i] = id;
+	c->n++;
+	close(fd);
+}
+
+/* Wait up to ms for the children, then end the rest and reap them. */
+static void
+drain(struct children *c, int ms, enum verbosity v, const sigset_t *mask)
+{
+	long long deadline = timefmt_monotonic_ms() + ms;
+	struct timespec ts;
+	long long left;
+	int	 i;
+
+	reap(c, v);
+	while (c->n > 0 && (left = deadline - timefmt_monotonic_ms()) > 0) {
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (left % 1000) * 1000000;
+		ppoll(NULL, 0, &ts, mask);	/* SIGCHLD wakes us */
+		reap(c, v);
+	}
+	for (i = 0; i < c->max; i++)
+		if (c->pid[i] != 0)
+			kill(c->pid[i], SIGTERM);
+	while (c->n > 0) {
+		ppoll(NULL, 0, NULL, mask);
+		reap(c, v);
+	}
+}
+
+int
+server_run(struct listeners *l, const struct tlsconf *conf,
+    const struct serve_opts *o)
+{
+	struct children c;
+	struct sigaction sa;
+	struct pollfd pfd[LISTEN_MAX];
+	struct logline lg;
+	sigset_t block, orig;
+	unsigned long next_id = 1;
+	int	 i, r, e, status = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.max = o->max_conns;
+	c.pid = calloc((size_t)c.max, sizeof(*c.pid));
+	c.id = calloc((size_t)c.max, sizeof(*c.id));
+	if (c.pid == NULL || c.id == NULL)
+		die(1, "out of memory");
+
+	/*
+	 * The signals we act on stay blocked except inside ppoll(), so a
+	 * SIGCHLD or SIGTERM can never slip in between a check and a wait.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_chld;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+
+	for (i = 0; i < l->n; i++) {
+		pfd[i].fd = l->fd[i];
+		pfd[i].events = POLLIN;
+		logline_begin(&lg, 0, "listening");
+		logline_str(&lg, "addr", l->name[i]);
+		logline_fmt(&lg, "pid", "%ld", (long)getpid());
+		logline_emit(&lg);
+	}
+
+	while (!got_term) {
+		r = ppoll(pfd, (nfds_t)l->n, NULL, &orig);
+		e = errno;
+		if (got_chld)
+			reap(&c, o->verbosity);
+		if (r < 0) {
+			if (e == EINTR)
+				continue;
+			logline_begin(&lg, 0, "error");
+			logline_str(&lg, "reason", strerror(e));
+			logline_emit(&lg);
+			status = 1;
+			break;
+		}
+		for (i = 0; i < l->n && !got_term; i++)
+			if (pfd[i].revents & POLLIN)
+				accept_one(pfd[i].fd, l, &c, &next_id, conf, o,
+				    &orig);
+	}
+
+	/* Shutdown: no new clients; the current ones get time to finish. */
+	listen_close(l);
+	logline_begin(&lg, 0, "shutdown");
+	logline_str(&lg, "signal", got_term == SIGINT ? "SIGINT" :
+	    got_term == SIGTERM ? "SIGTERM" : "-");
+	logline_fmt(&lg, "children", "%d", c.n);
+	logline_emit(&lg);
+	drain(&c, o->timeout_s * 1000, o->verbosity, &orig);
+	logline_begin(&lg, 0, "stopped");
+	logline_emit(&lg);
+	free(c.pid);
+	free(c.id);
+	return status;
+}

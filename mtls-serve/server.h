@@ -1,0 +1,21 @@
+/*
+ * server: the parent process.  It only accepts, forks and reaps; each
+ * connection is served by a child of its own.
+ */
+#ifndef MTLS_SERVER_H
+#define MTLS_SERVER_H
+
+#include "listen.h"
+#include "serve.h"
+#include "tlsconf.h"
+
+/*
+ * Accept on every socket in l until SIGTERM or SIGINT, then stop
+ * accepting, give the children timeout_s seconds to finish, end the rest
+ * with SIGTERM, and reap them all.  Returns the program's exit status (0,
+ * or 1 if the loop itself failed).
+ */
+int	 server_run(struct listeners *l, const struct tlsconf *conf,
+	    const struct serve_opts *o);
+
+#endif
