@@ -35,6 +35,11 @@ tlsconf_import_certs(const char *name, const unsigned char *data, size_t len,
 		}
 		ret = gnutls_x509_crt_list_import2(list, &n, &d,
 		    GNUTLS_X509_FMT_PEM, 0);
+	} else if (data[0] != 0x30) {
+		/* A DER certificate starts with a SEQUENCE tag. */
+		snprintf(err, errlen, "%s: no certificate found (neither PEM "
+		    "nor DER)", name);
+		return -1;
 	} else
 		ret = gnutls_x509_crt_list_import2(list, &n, &d,
 		    GNUTLS_X509_FMT_DER, 0);

@@ -21,7 +21,8 @@ bind_one(const struct sockaddr *sa, socklen_t salen, int v6only,
 	addr_format(sa, name, sizeof(name));
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: socket: %s", name, strerror(errno));
+		snprintf(err, errlen, "cannot listen on %s: %s", name,
+		    strerror(errno));
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -32,7 +33,8 @@ bind_one(const struct sockaddr *sa, socklen_t salen, int v6only,
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
 	    bind(fd, sa, salen) < 0 || listen(fd, 128) < 0) {
-		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		snprintf(err, errlen, "cannot listen on %s: %s", name,
+		    strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -105,7 +107,8 @@ listen_open(const struct addr *a, struct listeners *l, char *err,
 	}
 
 	if ((ret = getaddrinfo(a->host, port, &hints, &res)) != 0) {
-		snprintf(err, errlen, "%s: %s", a->host, gai_strerror(ret));
+		snprintf(err, errlen, "cannot listen on %s: %s", a->host,
+		    gai_strerror(ret));
 		return -1;
 	}
 	for (ai = res; ai != NULL && l->n < LISTEN_MAX; ai = ai->ai_next) {

@@ -57,6 +57,8 @@ static const char options_help[] =
     "  -V, --version         show the version and exit\n"
     "  -v, --verbose         log more detail per connection\n";
 
+static void usage(void) __attribute__((noreturn));
+
 static void
 usage(void)
 {
@@ -136,7 +138,8 @@ main(int argc, char *argv[])
 	f.key = DEFAULT_KEY;
 	f.ca = DEFAULT_CA;
 	f.server = 1;
-	while ((ch = getopt_long(argc, argv, "C:c:hk:l:m:p:qrt:Vv", longopts,
+	opterr = 0;	/* our own messages, named by the short program name */
+	while ((ch = getopt_long(argc, argv, ":C:c:hk:l:m:p:qrt:Vv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -177,7 +180,11 @@ main(int argc, char *argv[])
 		case 'v':
 			o.verbosity = LOG_VERBOSE;
 			break;
+		case ':':
+			warn("option %s needs an argument", argv[optind - 1]);
+			usage();
 		default:
+			warn("unknown option %s", argv[optind - 1]);
 			usage();
 		}
 	}
@@ -185,10 +192,8 @@ main(int argc, char *argv[])
 	argv += optind;
 
 	/* Sanity checks. */
-	if (argc > 0) {
-		warn("unexpected argument \"%s\"", argv[0]);
-		usage();
-	}
+	if (argc > 0)
+		die(2, "unexpected argument \"%s\" (see --help)", argv[0]);
 	if (addr_parse(o.listen, DEFAULT_PORT, 1, &a, err, sizeof(err)) < 0)
 		die(2, "--listen %s", err);
 
@@ -200,11 +205,11 @@ main(int argc, char *argv[])
 	/* Credentials: once, before any fork; children only read them. */
 	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
 		die(2, "%s", err);
-	log_identity(conf, f.cert);
 
 	/* Bind. */
 	if (listen_open(&a, &l, err, sizeof(err)) < 0)
-		die(1, "cannot listen on %s: %s", o.listen, err);
+		die(1, "%s", err);
+	log_identity(conf, f.cert);
 
 	/* Serve until told to stop. */
 	status = server_run(&l, conf, &o);

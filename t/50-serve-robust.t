@@ -1,0 +1,84 @@
+#!/bin/bash
+# mtls-serve against faulty and hostile peers: garbage instead of a
+# ClientHello, a client that says nothing, an idle client, more clients than
+# --max-conns; the next good client is always served, no child is left
+# behind, and SIGTERM still ends the server cleanly.
+. "$(dirname "$0")/lib.sh"
+
+P=$T/pki
+mkpki "$P"
+log=$T/serve.log
+serve_start "$log" -t 1 -m 2 -c "$P/server-cert.pem" \
+    -k "$P/server-key.pem" -C "$P/ca-cert.pem"
+
+good() {
+	echo "still here" | gcli "$P" "$PORT" --logfile="$T/gcli.err" \
+	    >"$T/good.out" && grep -q ' still here$' "$T/good.out"
+}
+
+# Garbage: an HTTP request where a ClientHello belongs.
+exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+printf 'GET / HTTP/1.0\r\n\r\n' >&5
+reply=$(timeout 5 cat <&5 2>/dev/null | od -An -tx1 | head -n 1)
+exec 5<&-
+ok "garbage: refused and logged" waitfor 5 has_log "$log" 'event=refused'
+like "$reply" '^ *15 03 0[0-4]' "garbage: the server answers with a TLS alert"
+ok "garbage: a good client is served next" good
+
+# Silent: a client that connects and says nothing is dropped by the timeout.
+exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+ok "silent client: dropped after the handshake timeout" \
+    waitfor 5 has_log "$log" 'event=refused .*reason="timed out"'
+exec 5<&-
+ok "silent client: a good client is served next" good
+
+# Idle: a client that finishes the handshake and then says nothing gets a
+# close_notify when the idle timeout passes.
+mkfifo "$T/idle.in"
+gcli "$P" "$PORT" --logfile="$T/idle.err" <"$T/idle.in" >"$T/idle.out" &
+gp=$!
+track $gp
+exec 6>"$T/idle.in"
+ok "idle client: closed by the idle timeout" \
+    waitfor 5 has_log "$log" 'event=closed end=timeout'
+wait $gp
+is "$?" 0 "idle client: gnutls-cli saw a clean close_notify"
+exec 6>&-
+
+# More than --max-conns: the excess is closed at once and logged.
+before=$(count_log "$log" 'event=accepted')
+exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+exec 6<>"/dev/tcp/127.0.0.1/$PORT"
+waitfor 5 has_log "$log" 'event=accepted' $((before + 2))
+echo "one too many" | gcli "$P" "$PORT" --logfile="$T/gcli.err" \
+    >"$T/excess.out" 2>&1
+isnt=$?
+ok "max-conns: the third client is not served" test "$isnt" != 0
+ok "max-conns: the refusal is logged" \
+    has_log "$log" 'reason="too many connections \(2\)"'
+ok "max-conns: never more than 2 children" test "$(children "$SPID")" -le 2
+exec 5<&- 6<&-
+ok "max-conns: children end when their clients leave" \
+    waitfor 5 test "$(children "$SPID")" = 0
+ok "max-conns: a good client is served again" good
+
+ok "no zombie children" waitfor 5 no_zombies "$SPID"
+serve_stop "$SPID"
+is "$?" 0 "SIGTERM ends the server with status 0"
+like "$(tail -n 1 "$log")" 'event=stopped' "the last log line says stopped"
+
+# SIGTERM while a client is connected: the server waits (bounded) for it.
+serve_start "$T/drain.log" -t 2 -c "$P/server-cert.pem" \
+    -k "$P/server-key.pem" -C "$P/ca-cert.pem"
+exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+waitfor 5 has_log "$T/drain.log" 'event=accepted'
+kill -TERM "$SPID"
+wait "$SPID"
+is "$?" 0 "SIGTERM with a client connected: exit 0"
+ok "the shutdown counted one child" \
+    has_log "$T/drain.log" 'event=shutdown signal=SIGTERM children=1'
+ok "the child finished before the server stopped" \
+    has_log "$T/drain.log" 'event=refused .*timed out'
+exec 5<&-
+
+done_testing

@@ -1,0 +1,249 @@
+# t/lib.sh - shared setup for the shell TAP tests; source it first.
+#
+# Gives: TAP output (ok, is, like, fails_with, done_testing), a temporary
+# directory $T removed at exit, throwaway PKIs (mkpki, mkcert), servers
+# started on free ports and waited for by their "listening" line
+# (serve_start), and an EXIT trap that ends exactly the PIDs we started.
+
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${MTLS_BIN:-$TOP/build}
+T=$(mktemp -d "${TMPDIR:-/tmp}/mtls-t.XXXXXX")
+_tap_n=0
+_tap_fail=0
+_pids=""
+
+_cleanup() {
+	for p in $_pids; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $_pids; do
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap _cleanup EXIT
+
+# track PID: end it at exit if the test has not.
+track() {
+	_pids="$_pids $1"
+}
+
+_tap() {
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $_tap_n - $2"
+	else
+		echo "not ok $_tap_n - $2"
+		_tap_fail=$((_tap_fail + 1))
+	fi
+}
+
+diag() {
+	printf '%s\n' "$@" | sed 's/^/# /'
+}
+
+# ok DESC CMD...: passes when CMD succeeds.
+ok() {
+	_d=$1
+	shift
+	"$@"
+	_tap $? "$_d"
+}
+
+# is GOT EXPECTED DESC
+is() {
+	if [ "$1" = "$2" ]; then
+		_tap 0 "$3"
+	else
+		_tap 1 "$3"
+		diag "got:      '$1'" "expected: '$2'"
+	fi
+}
+
+# like GOT ERE DESC
+like() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		_tap 0 "$3"
+	else
+		_tap 1 "$3"
+		diag "got:      '$1'" "expected to match: /$2/"
+	fi
+}
+
+# unlike GOT ERE DESC
+unlike() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		_tap 1 "$3"
+		diag "got:      '$1'" "expected not to match: /$2/"
+	else
+		_tap 0 "$3"
+	fi
+}
+
+# fails_with STATUS ERE DESC CMD...: CMD must exit with STATUS and print
+# exactly one line on stderr, matching ERE.  A signal or 127 is never a pass.
+fails_with() {
+	_st=$1 _re=$2 _d=$3
+	shift 3
+	"$@" >"$T/fw.out" 2>"$T/fw.err" </dev/null
+	_got=$?
+	_msg=$(cat "$T/fw.err")
+	if [ "$_got" = "$_st" ] && [ "$(wc -l <"$T/fw.err")" = 1 ] &&
+	    printf '%s\n' "$_msg" | grep -Eq -- "$_re"; then
+		_tap 0 "$_d"
+	else
+		_tap 1 "$_d"
+		diag "exit $_got (expected $_st)" "stderr: $_msg" \
+		    "expected one line matching /$_re/"
+	fi
+}
+
+done_testing() {
+	echo "1..$_tap_n"
+	[ "$_tap_fail" = 0 ]
+}
+
+# waitfor SECONDS CMD...: run CMD until it succeeds, at most SECONDS.
+# For conditions with no readiness signal of their own (a log line that
+# a child writes after the client has gone, a reaped child).
+waitfor() {
+	_limit=$(($1 * 50))
+	shift
+	_i=0
+	while ! "$@"; do
+		_i=$((_i + 1))
+		[ "$_i" -ge "$_limit" ] && return 1
+		sleep 0.02
+	done
+	return 0
+}
+
+# count_log FILE ERE: how many lines of FILE match.
+count_log() {
+	grep -Ec -- "$2" "$1" 2>/dev/null || true
+}
+
+# has_log FILE ERE [N]: FILE has at least N (1) lines matching.
+has_log() {
+	[ "$(count_log "$1" "$2")" -ge "${3:-1}" ]
+}
+
+# mkpki DIR [ecdsa|rsa4096]: a fresh demo PKI (CA, server, client).
+mkpki() {
+	FORCE=1 "$TOP/certs/mkpki" "$1" "${2:-ecdsa}" 2>/dev/null ||
+	    { echo "Bail out! mkpki $1 failed"; exit 1; }
+}
+
+# keyopts KEYTYPE: certtool's options for a key of that type.
+keyopts() {
+	case ${1:-ecdsa} in
+	rsa*) echo "--key-type=rsa --bits=${2:-2048}" ;;
+	*) echo "--key-type=ecdsa --curve=secp256r1" ;;
+	esac
+}
+
+# mkca DIR NAME: a self-signed CA, DIR/NAME-cert.pem and DIR/NAME-key.pem.
+mkca() {
+	mkdir -p "$1"
+	# shellcheck disable=SC2046
+	certtool --generate-privkey $(keyopts) --no-text \
+	    --outfile "$1/$2-key.pem" 2>/dev/null
+	printf 'cn = "%s"\nca\ncert_signing_key\ncrl_signing_key\nexpiration_days = 30\n' \
+	    "$2" >"$1/$2.tmpl"
+	certtool --generate-self-signed --template "$1/$2.tmpl" \
+	    --load-privkey "$1/$2-key.pem" --outfile "$1/$2-cert.pem" \
+	    2>/dev/null || { echo "Bail out! mkca $2 failed"; exit 1; }
+}
+
+# mkcert DIR NAME CADIR CANAME TEMPLATE: a certificate from the template
+# text, signed by CADIR/CANAME; DIR/NAME-cert.pem, DIR/NAME-key.pem.
+mkcert() {
+	mkdir -p "$1"
+	# shellcheck disable=SC2046
+	certtool --generate-privkey $(keyopts) --no-text \
+	    --outfile "$1/$2-key.pem" 2>/dev/null
+	printf '%s\n' "$5" >"$1/$2.tmpl"
+	certtool --generate-certificate --template "$1/$2.tmpl" \
+	    --load-privkey "$1/$2-key.pem" \
+	    --load-ca-certificate "$3/$4-cert.pem" \
+	    --load-ca-privkey "$3/$4-key.pem" \
+	    --outfile "$1/$2-cert.pem" 2>/dev/null ||
+	    { echo "Bail out! mkcert $2 failed"; exit 1; }
+}
+
+# serve_start LOG ARGS...: start mtls-serve on 127.0.0.1, a free port, with
+# ARGS; stderr goes to LOG.  Waits (bounded) for the "listening" line, then
+# sets SPID and PORT.
+serve_start() {
+	_log=$1
+	shift
+	"$BIN/mtls-serve" -l 127.0.0.1:0 "$@" 2>"$_log" &
+	SPID=$!
+	track "$SPID"
+	if ! waitfor 10 has_log "$_log" 'event=listening'; then
+		echo "Bail out! mtls-serve did not start: $(cat "$_log")"
+		exit 1
+	fi
+	PORT=$(sed -n 's/.*event=listening addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+	    "$_log" | head -n 1)
+}
+
+# serve_stop PID: SIGTERM, then the exit status (0 expected).
+serve_stop() {
+	kill -TERM "$1"
+	wait "$1"
+}
+
+# zombies PID: how many children of PID are zombies.
+zombies() {
+	ps -o stat= --ppid "$1" 2>/dev/null | grep -c '^Z' || true
+}
+
+no_zombies() {
+	[ "$(zombies "$1")" = 0 ]
+}
+
+# children PID: how many children PID has.
+children() {
+	ps -o pid= --ppid "$1" 2>/dev/null | grep -c . || true
+}
+
+# gcli DIR PORT [ARGS...]: gnutls-cli with DIR's CA and client pair.
+gcli() {
+	_dir=$1 _port=$2
+	shift 2
+	gnutls-cli --x509cafile "$_dir/ca-cert.pem" \
+	    --x509certfile "$_dir/client-cert.pem" \
+	    --x509keyfile "$_dir/client-key.pem" \
+	    -p "$_port" localhost "$@"
+}
+
+# ossl_talk INFILE NLINES OUTFILE ARGS...: a conversation through
+# openssl s_client: send INFILE, wait (bounded) until NLINES replies have
+# arrived, then end input, so s_client closes with close_notify.  s_client
+# closes at end of input without waiting for replies, hence the fifo.
+ossl_talk() {
+	_in=$1 _n=$2 _out=$3
+	shift 3
+	rm -f "$T/ossl.fifo"
+	mkfifo "$T/ossl.fifo"
+	openssl s_client -quiet -no_ign_eof "$@" <"$T/ossl.fifo" \
+	    >"$_out" 2>"$T/ossl.err" &
+	_op=$!
+	track "$_op"
+	exec 9>"$T/ossl.fifo"
+	cat "$_in" >&9
+	waitfor 10 _has_lines "$_out" "$_n"
+	exec 9>&-
+	wait "$_op"
+}
+
+_has_lines() {
+	[ "$(wc -l <"$1")" -ge "$2" ]
+}
+
+# pyclient ARGS...: the asyncio client (Python's ssl, i.e. OpenSSL).
+pyclient() {
+	python3 "$TOP/t/tlsclient.py" "$@"
+}
