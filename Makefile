@@ -36,12 +36,14 @@ COMMON_SRC = common/addr.c common/diag.c common/fileio.c common/logline.c \
              common/tlssess.c common/verify.c
 SERVE_SRC  = mtls-serve/main.c mtls-serve/conn.c mtls-serve/echo.c \
              mtls-serve/listen.c mtls-serve/server.c
+SEND_SRC   = mtls-send/main.c mtls-send/connect.c mtls-send/explain.c
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/obj/%.o)
 SERVE_OBJ  = $(SERVE_SRC:%.c=$(B)/obj/%.o)
+SEND_OBJ   = $(SEND_SRC:%.c=$(B)/obj/%.o)
 
-PROGS      = $(B)/mtls-serve
-MANS       = man/mtls-serve.1
+PROGS      = $(B)/mtls-serve $(B)/mtls-send
+MANS       = man/mtls-serve.1 man/mtls-send.1
 
 .PHONY: all check install uninstall clean certs demo bench fuzz lint-man
 
@@ -50,7 +52,10 @@ all: $(PROGS)
 $(B)/mtls-serve: $(SERVE_OBJ) $(COMMON_OBJ)
 	$(CC) $(MTLS_LDFLAGS) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(MTLS_LIBS)
 
-$(B)/obj/%.o: %.c common/*.h mtls-serve/*.h
+$(B)/mtls-send: $(SEND_OBJ) $(COMMON_OBJ)
+	$(CC) $(MTLS_LDFLAGS) -o $@ $(SEND_OBJ) $(COMMON_OBJ) $(MTLS_LIBS)
+
+$(B)/obj/%.o: %.c common/*.h mtls-serve/*.h mtls-send/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(MTLS_CPPFLAGS) $(MTLS_CFLAGS) -c -o $@ $<
 

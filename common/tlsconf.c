@@ -69,9 +69,31 @@ tlsconf_free_certs(gnutls_x509_crt_t *list, unsigned int n)
 }
 
 /* Load our own chain and key into c->cred and keep the chain for logs. */
+/*
+ * A client hands its certificate over from a callback (tlssess.c), which
+ * also records what the server's certificate request asked for.
+ */
+static int
+keep_client_pair(struct tlsconf *c, gnutls_x509_privkey_t key)
+{
+	unsigned int n = c->nchain;
+	int	 ret;
+
+	if ((c->pcert = gnutls_calloc(n, sizeof(*c->pcert))) == NULL)
+		return GNUTLS_E_MEMORY_ERROR;
+	if ((ret = gnutls_pcert_import_x509_list(c->pcert, c->chain, &n,
+	    0)) < 0)
+		return ret;
+	c->npcert = n;
+	if ((ret = gnutls_privkey_init(&c->pkey)) < 0)
+		return ret;
+	return gnutls_privkey_import_x509(c->pkey, key,
+	    GNUTLS_PRIVKEY_IMPORT_COPY);
+}
+
 static int
 load_keypair(struct tlsconf *c, const char *certpath, const char *keypath,
-    char *err, size_t errlen)
+    int server, char *err, size_t errlen)
 {
 	unsigned char *cdata = NULL, *kdata = NULL;
 	size_t	 clen, klen;
@@ -109,6 +131,8 @@ load_keypair(struct tlsconf *c, const char *certpath, const char *keypath,
 	/* This also checks that the key belongs to the leaf certificate. */
 	ret = gnutls_certificate_set_x509_key(c->cred, c->chain, c->nchain,
 	    key);
+	if (ret >= 0 && !server)
+		ret = keep_client_pair(c, key);
 	if (ret == GNUTLS_E_CERTIFICATE_KEY_MISMATCH) {
 		snprintf(err, errlen, "%s: key does not match certificate %s",
 		    keypath, certpath);
@@ -184,7 +208,7 @@ tlsconf_load(const struct tlsconf_files *f, char *err, size_t errlen)
 		return NULL;
 	}
 	if (f->cert != NULL &&
-	    load_keypair(c, f->cert, f->key, err, errlen) < 0)
+	    load_keypair(c, f->cert, f->key, f->server, err, errlen) < 0)
 		goto fail;
 	if (load_trust(c, f->ca, err, errlen) < 0)
 		goto fail;
@@ -212,6 +236,15 @@ tlsconf_free(struct tlsconf *c)
 		return;
 	if (c->prio != NULL)
 		gnutls_priority_deinit(c->prio);
+	if (c->pcert != NULL) {
+		unsigned int i;
+
+		for (i = 0; i < c->npcert; i++)
+			gnutls_pcert_deinit(&c->pcert[i]);
+		gnutls_free(c->pcert);
+	}
+	if (c->pkey != NULL)
+		gnutls_privkey_deinit(c->pkey);
 	gnutls_certificate_free_credentials(c->cred);
 	tlsconf_free_certs(c->chain, c->nchain);
 	free(c);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
 #include <gnutls/x509.h>
 
 /*
@@ -38,6 +39,10 @@ struct tlsconf {
 	gnutls_x509_crt_t	*chain;	/* our own chain, leaf first */
 	unsigned int		 nchain;
 	unsigned int		 nca;	/* how many CAs are trusted */
+	/* A client's chain and key, handed over by tlssess's callback. */
+	gnutls_pcert_st		*pcert;
+	unsigned int		 npcert;
+	gnutls_privkey_t	 pkey;
 	char			 priority[1024];
 };
 

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
+#include <gnutls/x509.h>
 
 #include "addr.h"
 #include "timefmt.h"
@@ -61,11 +63,48 @@ fail:
 	return ret;
 }
 
+/*
+ * GnuTLS asks for our certificate when the server requests one; this is
+ * the only place that sees which issuers the server accepts.
+ */
+static int
+client_cert_cb(gnutls_session_t s, const gnutls_datum_t *req_ca_rdn,
+    int nreqs, const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+    gnutls_pcert_st **pcert, unsigned int *pcert_length,
+    gnutls_privkey_t *pkey)
+{
+	struct tlssess_certreq *req = gnutls_session_get_ptr(s);
+	gnutls_datum_t dn;
+	int	 i;
+
+	(void)pk_algos;
+	(void)pk_algos_length;
+	*pcert = NULL;
+	*pcert_length = 0;
+	*pkey = NULL;
+	if (req == NULL)
+		return 0;
+	req->asked = 1;
+	for (i = 0; i < nreqs && req->nissuers < CERTREQ_MAX; i++) {
+		if (gnutls_x509_rdn_get2(&req_ca_rdn[i], &dn, 0) < 0)
+			continue;
+		snprintf(req->issuers[req->nissuers++], sizeof(req->issuers[0]),
+		    "%.*s", (int)dn.size, (char *)dn.data);
+		gnutls_free(dn.data);
+	}
+	if (req->conf->pcert != NULL) {
+		*pcert = req->conf->pcert;
+		*pcert_length = req->conf->npcert;
+		*pkey = req->conf->pkey;
+		req->sent = 1;
+	}
+	return 0;
+}
+
 int
 tlssess_client(gnutls_session_t *s, const struct tlsconf *c, int fd,
-    const char *name)
+    const char *name, struct tlssess_certreq *req)
 {
-	gnutls_typed_vdata_st vd[2];
 	int	 ret;
 
 	if ((ret = gnutls_init(s, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL |
@@ -77,14 +116,17 @@ tlssess_client(gnutls_session_t *s, const struct tlsconf *c, int fd,
 	if (!addr_is_ip(name) && (ret = gnutls_server_name_set(*s,
 	    GNUTLS_NAME_DNS, name, strlen(name))) < 0)
 		goto fail;
-	vd[0].type = GNUTLS_DT_DNS_HOSTNAME;
-	vd[0].data = (unsigned char *)name;
-	vd[0].size = 0;
-	vd[1].type = GNUTLS_DT_KEY_PURPOSE_OID;
-	vd[1].data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER;
-	vd[1].size = 0;
-	/* The vdata is copied, but name must outlive the session. */
-	gnutls_session_set_verify_cert2(*s, vd, 2, 0);
+	memset(req, 0, sizeof(*req));
+	req->conf = c;
+	req->vdata[0].type = GNUTLS_DT_DNS_HOSTNAME;
+	req->vdata[0].data = (unsigned char *)name;
+	req->vdata[1].type = GNUTLS_DT_KEY_PURPOSE_OID;
+	req->vdata[1].data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER;
+	/* GnuTLS keeps the pointer, not a copy: req must outlive s. */
+	gnutls_session_set_verify_cert2(*s, req->vdata, 2, 0);
+	gnutls_session_set_ptr(*s, req);
+	/* Set once per credentials; it only reads them. */
+	gnutls_certificate_set_retrieve_function2(c->cred, client_cert_cb);
 	return 0;
 fail:
 	gnutls_deinit(*s);
@@ -160,7 +202,7 @@ tlssess_bye(gnutls_session_t s, int fd, int timeout_ms)
 char *
 tlssess_why(gnutls_session_t s, int err, char *buf, size_t n)
 {
-	char	 reasons[512];
+	char	 reasons[512], alert[64];
 
 	switch (err) {
 	case TLSSESS_E_TIMEOUT:
@@ -175,7 +217,8 @@ tlssess_why(gnutls_session_t s, int err, char *buf, size_t n)
 	case GNUTLS_E_FATAL_ALERT_RECEIVED:
 	case GNUTLS_E_WARNING_ALERT_RECEIVED:
 		snprintf(buf, n, "peer sent alert %s",
-		    gnutls_alert_get_strname(gnutls_alert_get(s)));
+		    tlssess_alert_name(gnutls_alert_get(s), alert,
+		    sizeof(alert)));
 		break;
 	case GNUTLS_E_PREMATURE_TERMINATION:
 		snprintf(buf, n, "peer closed the connection without "
@@ -199,6 +242,23 @@ tlssess_why(gnutls_session_t s, int err, char *buf, size_t n)
 	default:
 		snprintf(buf, n, "%s", gnutls_strerror(err));
 	}
+	return buf;
+}
+
+char *
+tlssess_alert_name(gnutls_alert_description_t a, char *buf, size_t n)
+{
+	const char *g = gnutls_alert_get_strname(a);
+	size_t	 i;
+
+	/* GnuTLS names it "GNUTLS_A_CERTIFICATE_EXPIRED". */
+	if (g == NULL)
+		g = "unknown";
+	if (strncmp(g, "GNUTLS_A_", 9) == 0)
+		g += 9;
+	for (i = 0; g[i] != '\0' && i + 1 < n; i++)
+		buf[i] = (char)(g[i] >= 'A' && g[i] <= 'Z' ? g[i] + 32 : g[i]);
+	buf[i] = '\0';
 	return buf;
 }
 

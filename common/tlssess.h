@@ -24,13 +24,29 @@
 int	 tlssess_server(gnutls_session_t *s, const struct tlsconf *c, int fd);
 
 /*
+ * What a server's certificate request asked of a client, and what the
+ * client sent: the explanation when a server refuses us.
+ */
+#define CERTREQ_MAX	16
+struct tlssess_certreq {
+	const struct tlsconf *conf;	/* set by tlssess_client() */
+	int		 asked;		/* the server asked for a certificate */
+	int		 sent;		/* we sent one */
+	unsigned int	 nissuers;	/* issuers it named (may be none) */
+	char		 issuers[CERTREQ_MAX][256];
+	/* What the server's certificate is checked for (GnuTLS keeps it). */
+	gnutls_typed_vdata_st vdata[2];
+};
+
+/*
  * A client session that verifies the server's chain, its name against
  * name (a DNS name, or an IP literal matched against IP SANs), and the
  * serverAuth purpose.  SNI carries name unless it is an IP literal.  name
- * must outlive the session.  Returns 0, or a negative GnuTLS error code.
+ * and req must outlive the session; req records the server's certificate
+ * request.  Returns 0, or a negative GnuTLS error code.
  */
 int	 tlssess_client(gnutls_session_t *s, const struct tlsconf *c, int fd,
-	    const char *name);
+	    const char *name, struct tlssess_certreq *req);
 
 /*
  * Run the handshake, waiting at most timeout_ms in all (<= 0: no limit).
@@ -53,6 +69,9 @@ int	 tlssess_bye(gnutls_session_t s, int fd, int timeout_ms);
  * the alert the peer sent, or GnuTLS's text.  Returns buf.
  */
 char	*tlssess_why(gnutls_session_t s, int err, char *buf, size_t n);
+
+/* An alert's name as the TLS RFCs spell it: "certificate_expired". */
+char	*tlssess_alert_name(gnutls_alert_description_t a, char *buf, size_t n);
 
 /* What was negotiated, as short names for logs. */
 struct tlssess_info {

@@ -1,0 +1,236 @@
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "explain.h"
+#include "peer.h"
+#include "send.h"
+#include "tlssess.h"
+#include "verify.h"
+
+/* Append to msg, keeping it NUL-terminated. */
+static void
+cat(char *msg, size_t n, const char *fmt, const char *a)
+{
+	size_t	 len = strlen(msg);
+
+	if (len < n)
+		snprintf(msg + len, n - len, fmt, a);
+}
+
+/* The names a server certificate is valid for: its SANs, or its CN. */
+static void
+cert_names(gnutls_x509_crt_t crt, char *out, size_t n)
+{
+	char	 name[256];
+	size_t	 len;
+	unsigned int i;
+	int	 type;
+
+	out[0] = '\0';
+	for (i = 0;; i++) {
+		len = sizeof(name);
+		type = gnutls_x509_crt_get_subject_alt_name(crt, i, name, &len,
+		    NULL);
+		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (type == GNUTLS_SAN_DNSNAME) {
+			cat(out, n, "%s\"", *out ? ", " : "");
+			cat(out, n, "%s\"", name);
+		} else if (type == GNUTLS_SAN_IPADDRESS) {
+			char	 ip[INET6_ADDRSTRLEN];
+
+			if (inet_ntop(len == 4 ? AF_INET : AF_INET6, name, ip,
+			    sizeof(ip)) == NULL)
+				continue;
+			cat(out, n, "%s", *out ? ", " : "");
+			cat(out, n, "%s", ip);
+		}
+	}
+	if (*out == '\0') {
+		len = sizeof(name);
+		if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME,
+		    0, 0, name, &len) == 0) {
+			cat(out, n, "\"%s\" (CN only)", name);
+		} else
+			cat(out, n, "%s", "no names");
+	}
+}
+
+/* Why we did not accept the server's certificate. */
+static int
+explain_identity(gnutls_session_t s, const char *name, char *msg, size_t n)
+{
+	unsigned int status = gnutls_session_get_verify_cert_status(s);
+	const gnutls_datum_t *chain;
+	unsigned int nchain = 0;
+	gnutls_x509_crt_t crt = NULL;
+	struct peer_cert pc;
+	char	 names[512], why[512];
+
+	chain = gnutls_certificate_get_peers(s, &nchain);
+	if (nchain > 0 && gnutls_x509_crt_init(&crt) == 0 &&
+	    gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) != 0) {
+		gnutls_x509_crt_deinit(crt);
+		crt = NULL;
+	}
+	if (crt == NULL || peer_describe(crt, &pc) != 0) {
+		snprintf(msg, n, "server certificate rejected: %s",
+		    verify_status_text(status, why, sizeof(why)));
+		goto out;
+	}
+	msg[0] = '\0';
+	if (status & GNUTLS_CERT_SIGNER_NOT_FOUND) {
+		cat(msg, n, "server certificate is signed by an unknown CA "
+		    "(issuer \"%s\")", pc.issuer);
+		status &= ~(GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_INVALID);
+	}
+	if (status & GNUTLS_CERT_UNEXPECTED_OWNER) {
+		cert_names(crt, names, sizeof(names));
+		cat(msg, n, "%sserver certificate name mismatch: ",
+		    *msg ? "; " : "");
+		cat(msg, n, "expected \"%s\", ", name);
+		cat(msg, n, "got %s", names);
+		status &= ~(GNUTLS_CERT_UNEXPECTED_OWNER | GNUTLS_CERT_INVALID);
+	}
+	if (status & GNUTLS_CERT_EXPIRED) {
+		cat(msg, n, "%sserver certificate expired", *msg ? "; " : "");
+		cat(msg, n, " on %s", pc.not_after_s);
+		status &= ~(GNUTLS_CERT_EXPIRED | GNUTLS_CERT_INVALID);
+	}
+	if (status & GNUTLS_CERT_NOT_ACTIVATED) {
+		cat(msg, n, "%sserver certificate not valid", *msg ? "; " : "");
+		cat(msg, n, " before %s", pc.not_before_s);
+		status &= ~(GNUTLS_CERT_NOT_ACTIVATED | GNUTLS_CERT_INVALID);
+	}
+	if (status & GNUTLS_CERT_PURPOSE_MISMATCH) {
+		cat(msg, n, "%sserver certificate is not for server use "
+		    "(its extended key usage lacks serverAuth)",
+		    *msg ? "; " : "");
+		status &= ~(GNUTLS_CERT_PURPOSE_MISMATCH | GNUTLS_CERT_INVALID);
+	}
+	if (status != 0 || *msg == '\0') {
+		cat(msg, n, "%sserver certificate rejected: ", *msg ? "; " : "");
+		cat(msg, n, "%s", verify_status_text(status, why, sizeof(why)));
+	}
+	cat(msg, n, " (subject \"%s\")", pc.subject);
+out:
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	return SEND_IDENTITY;
+}
+
+/* The issuers a server named in its certificate request, for a hint. */
+static void
+accepted_issuers(const struct tlssess_certreq *req, char *msg, size_t n)
+{
+	unsigned int i;
+
+	if (req->nissuers == 0)
+		return;
+	cat(msg, n, "%s", "; it accepts certificates issued by ");
+	for (i = 0; i < req->nissuers; i++) {
+		cat(msg, n, "%s\"", i ? ", " : "");
+		cat(msg, n, "%s\"", req->issuers[i]);
+	}
+}
+
+/* The server sent a fatal alert: what that most likely means. */
+static int
+explain_alert(gnutls_session_t s, const struct tlssess_certreq *req,
+    char *msg, size_t n)
+{
+	gnutls_alert_description_t a = gnutls_alert_get(s);
+	char	 an[64];
+
+	tlssess_alert_name(a, an, sizeof(an));
+
+	switch (a) {
+	case GNUTLS_A_CERTIFICATE_REQUIRED:
+	case GNUTLS_A_HANDSHAKE_FAILURE:
+		if (req->asked && !req->sent) {
+			snprintf(msg, n, "server requires a client certificate "
+			    "and we sent none (alert %s)", an);
+			accepted_issuers(req, msg, n);
+			return SEND_REFUSED;
+		}
+		if (a == GNUTLS_A_HANDSHAKE_FAILURE && !req->asked) {
+			snprintf(msg, n, "server refused the handshake: no "
+			    "common cipher suite or key exchange (alert %s)",
+			    an);
+			return SEND_REFUSED;
+		}
+		break;
+	case GNUTLS_A_BAD_CERTIFICATE:
+	case GNUTLS_A_UNSUPPORTED_CERTIFICATE:
+	case GNUTLS_A_CERTIFICATE_REVOKED:
+	case GNUTLS_A_CERTIFICATE_EXPIRED:
+	case GNUTLS_A_CERTIFICATE_UNKNOWN:
+	case GNUTLS_A_UNKNOWN_CA:
+	case GNUTLS_A_ACCESS_DENIED:
+		if (req->sent) {
+			snprintf(msg, n, "server did not accept our certificate "
+			    "(alert %s)", an);
+			accepted_issuers(req, msg, n);
+			return SEND_REFUSED;
+		}
+		break;
+	case GNUTLS_A_PROTOCOL_VERSION:
+		snprintf(msg, n, "no common protocol version with the server "
+		    "(alert %s)", an);
+		return SEND_REFUSED;
+	case GNUTLS_A_INSUFFICIENT_SECURITY:
+		snprintf(msg, n, "no common cipher suite with the server "
+		    "(alert %s)", an);
+		return SEND_REFUSED;
+	default:
+		break;
+	}
+	snprintf(msg, n, "server refused the connection (alert %s)", an);
+	if (req->asked && !req->sent)
+		cat(msg, n, "%s", "; it asked for a client certificate and "
+		    "we sent none");
+	return SEND_REFUSED;
+}
+
+int
+explain_failure(gnutls_session_t s, int err, const struct tlssess_certreq *req,
+    const char *name, char *msg, size_t n)
+{
+	char	 why[256];
+
+	switch (err) {
+	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
+		return explain_identity(s, name, msg, n);
+	case GNUTLS_E_FATAL_ALERT_RECEIVED:
+		return explain_alert(s, req, msg, n);
+	case TLSSESS_E_TIMEOUT:
+		snprintf(msg, n, "handshake timed out");
+		return SEND_NETWORK;
+	case GNUTLS_E_PREMATURE_TERMINATION:
+	case GNUTLS_E_PULL_ERROR:
+	case GNUTLS_E_PUSH_ERROR:
+		snprintf(msg, n, "server closed the connection during the "
+		    "handshake");
+		return SEND_REFUSED;
+	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
+		snprintf(msg, n, "no common protocol version: the server "
+		    "offered one our policy does not allow");
+		return SEND_REFUSED;
+	case GNUTLS_E_NO_CIPHER_SUITES:
+	case GNUTLS_E_UNKNOWN_CIPHER_SUITE:
+	case GNUTLS_E_NO_COMMON_KEY_SHARE:
+	case GNUTLS_E_INSUFFICIENT_CREDENTIALS:
+	case GNUTLS_E_UNWANTED_ALGORITHM:
+		snprintf(msg, n, "no common cipher suite or key exchange with "
+		    "the server (%s)", gnutls_strerror(err));
+		return SEND_REFUSED;
+	default:
+		snprintf(msg, n, "handshake failed: %s",
+		    tlssess_why(s, err, why, sizeof(why)));
+		return SEND_REFUSED;
+	}
+}

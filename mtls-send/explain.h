@@ -1,0 +1,26 @@
+/*
+ * explain: why a handshake (or, with TLS 1.3, the first read after it)
+ * failed, in plain words, and which exit status that is.
+ *
+ * GnuTLS's error string alone does not tell a user whether the server
+ * rejected their certificate or they rejected the server's; this does.
+ */
+#ifndef MTLS_EXPLAIN_H
+#define MTLS_EXPLAIN_H
+
+#include <stddef.h>
+
+#include <gnutls/gnutls.h>
+
+#include "tlssess.h"
+
+/*
+ * Fill msg with the reason err ended session s, given what the server's
+ * certificate request asked (req) and the name we expected (name).
+ * Returns the exit status (enum send_status).
+ */
+int	 explain_failure(gnutls_session_t s, int err,
+	    const struct tlssess_certreq *req, const char *name, char *msg,
+	    size_t n);
+
+#endif
