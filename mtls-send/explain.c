@@ -215,6 +215,11 @@ explain_failure(gnutls_session_t s, int err, const struct tlssess_certreq *req,
 	case GNUTLS_E_PUSH_ERROR:
 		snprintf(msg, n, "server closed the connection during the "
 		    "handshake");
+		if (req->sent) {
+			cat(msg, n, "%s", ", after we sent our certificate: "
+			    "it may not accept it");
+			accepted_issuers(req, msg, n);
+		}
 		return SEND_REFUSED;
 	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
 		snprintf(msg, n, "no common protocol version: the server "

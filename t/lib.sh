@@ -156,12 +156,12 @@ mkca() {
 	    2>/dev/null || { echo "Bail out! mkca $2 failed"; exit 1; }
 }
 
-# mkcert DIR NAME CADIR CANAME TEMPLATE: a certificate from the template
-# text, signed by CADIR/CANAME; DIR/NAME-cert.pem, DIR/NAME-key.pem.
+# mkcert DIR NAME CADIR CANAME TEMPLATE [KEYTYPE]: a certificate from the
+# template text, signed by CADIR/CANAME; DIR/NAME-cert.pem, DIR/NAME-key.pem.
 mkcert() {
 	mkdir -p "$1"
 	# shellcheck disable=SC2046
-	certtool --generate-privkey $(keyopts) --no-text \
+	certtool --generate-privkey $(keyopts "${6:-ecdsa}") --no-text \
 	    --outfile "$1/$2-key.pem" 2>/dev/null
 	printf '%s\n' "$5" >"$1/$2.tmpl"
 	certtool --generate-certificate --template "$1/$2.tmpl" \
@@ -246,4 +246,48 @@ _has_lines() {
 # pyclient ARGS...: the asyncio client (Python's ssl, i.e. OpenSSL).
 pyclient() {
 	python3 "$TOP/t/tlsclient.py" "$@"
+}
+
+# free_port: a TCP port free on 127.0.0.1 right now, for peers (such as
+# gnutls-serv) that cannot take port 0 and say which port they got.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# gserv_start LOG ARGS...: gnutls-serv on a free port with ARGS; waits for
+# its "listening" line, sets SPID and PORT.
+gserv_start() {
+	_log=$1
+	shift
+	PORT=$(free_port)
+	gnutls-serv -p "$PORT" "$@" >"$_log" 2>&1 &
+	SPID=$!
+	track "$SPID"
+	waitfor 10 has_log "$_log" 'listening on IPv4.*done' ||
+	    { echo "Bail out! gnutls-serv did not start: $(cat "$_log")"; exit 1; }
+}
+
+# osrv_start LOG ARGS...: openssl s_server on port 0 with ARGS; waits for
+# its ACCEPT line, sets SPID and PORT.
+osrv_start() {
+	_log=$1
+	shift
+	# s_server reads its stdin and quits at its end: give it one that
+	# never ends.
+	[ -p "$T/osrv.in" ] || mkfifo "$T/osrv.in"
+	exec 8<>"$T/osrv.in"
+	openssl s_server -accept 0 "$@" <&8 >"$_log" 2>&1 &
+	SPID=$!
+	track "$SPID"
+	waitfor 10 has_log "$_log" '^ACCEPT' ||
+	    { echo "Bail out! s_server did not start: $(cat "$_log")"; exit 1; }
+	PORT=$(sed -n 's/^ACCEPT .*:\([0-9]*\)$/\1/p' "$_log" | head -n 1)
+}
+
+# send DIR ARGS...: mtls-send with DIR's CA and client pair.
+send() {
+	_dir=$1
+	shift
+	"$BIN/mtls-send" -C "$_dir/ca-cert.pem" -c "$_dir/client-cert.pem" \
+	    -k "$_dir/client-key.pem" "$@"
 }
