@@ -68,6 +68,9 @@ lint-man:
 certs:
 	FORCE=$(FORCE) certs/mkpki certs $(KEYTYPE)
 
+demo: all
+	MTLS_BIN=$(B) t/demo.sh
+
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1
 	cp -f $(PROGS) $(DESTDIR)$(BINDIR)/
