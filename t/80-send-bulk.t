@@ -15,6 +15,11 @@ send "$P" "localhost:$PORT" <"$T/lines" >"$T/lines.out"
 is "$?" 0 "1 000 000 lines: exit 0"
 is "$(sha256sum <"$T/lines.out")" "$(sha256sum <"$T/lines")" \
     "1 000 000 lines: checksum equal"
+waitfor 5 has_log "$log" 'event=closed'
+recs=$(sed -n 's/.*event=closed.* records_in=\([0-9]*\).*/\1/p' "$log")
+diag "records mtls-send used for 1 000 000 lines: $recs"
+ok "mtls-send batches lines into few records ($recs < 1000)" \
+    test "${recs:-999999}" -lt 1000
 
 head -c $((50 * 1024 * 1024)) /dev/urandom >"$T/rand"
 send "$P" "localhost:$PORT" <"$T/rand" >"$T/rand.out"

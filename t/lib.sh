@@ -121,7 +121,8 @@ waitfor() {
 
 # count_log FILE ERE: how many lines of FILE match.
 count_log() {
-	grep -Ec -- "$2" "$1" 2>/dev/null || true
+	_c=$(grep -Ec -- "$2" "$1" 2>/dev/null)
+	echo "${_c:-0}"
 }
 
 # has_log FILE ERE [N]: FILE has at least N (1) lines matching.
