@@ -66,7 +66,7 @@ connect_to(const struct addr *a, int timeout_ms, int verbose, char *peer,
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+	hints.ai_flags = AI_NUMERICSERV;
 	if ((ret = getaddrinfo(a->host, a->port, &hints, &res)) != 0) {
 		snprintf(err, errlen, "could not resolve %s: %s", a->host,
 		    ret == EAI_SYSTEM ? strerror(errno) : gai_strerror(ret));
