@@ -31,19 +31,23 @@ MTLS_CFLAGS = -std=c11 -Wall -Wextra -Wformat-security -Wshadow \
 MTLS_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 MTLS_LIBS  = $(shell $(PKG_CONFIG) --libs $(PKGS)) $(LIBS)
 
-COMMON_SRC = common/addr.c common/diag.c common/fileio.c common/logline.c \
+COMMON_SRC = common/addr.c common/connect.c common/diag.c common/fileio.c common/logline.c \
              common/peer.c common/pump.c common/timefmt.c common/tlsconf.c \
              common/tlssess.c common/verify.c
 SERVE_SRC  = mtls-serve/main.c mtls-serve/conn.c mtls-serve/echo.c \
              mtls-serve/listen.c mtls-serve/server.c
-SEND_SRC   = mtls-send/main.c mtls-send/connect.c mtls-send/explain.c
+SEND_SRC   = mtls-send/main.c mtls-send/explain.c
+CERTINFO_SRC = mtls-certinfo/main.c mtls-certinfo/asn1dump.c \
+             mtls-certinfo/chain.c mtls-certinfo/facts.c mtls-certinfo/json.c \
+             mtls-certinfo/load.c mtls-certinfo/probe.c mtls-certinfo/show.c
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/obj/%.o)
 SERVE_OBJ  = $(SERVE_SRC:%.c=$(B)/obj/%.o)
 SEND_OBJ   = $(SEND_SRC:%.c=$(B)/obj/%.o)
+CERTINFO_OBJ = $(CERTINFO_SRC:%.c=$(B)/obj/%.o)
 
-PROGS      = $(B)/mtls-serve $(B)/mtls-send
-MANS       = man/mtls-serve.1 man/mtls-send.1
+PROGS      = $(B)/mtls-serve $(B)/mtls-send $(B)/mtls-certinfo
+MANS       = man/mtls-serve.1 man/mtls-send.1 man/mtls-certinfo.1
 
 .PHONY: all check install uninstall clean certs demo bench fuzz lint-man
 
@@ -55,7 +59,10 @@ $(B)/mtls-serve: $(SERVE_OBJ) $(COMMON_OBJ)
 $(B)/mtls-send: $(SEND_OBJ) $(COMMON_OBJ)
 	$(CC) $(MTLS_LDFLAGS) -o $@ $(SEND_OBJ) $(COMMON_OBJ) $(MTLS_LIBS)
 
-$(B)/obj/%.o: %.c common/*.h mtls-serve/*.h mtls-send/*.h
+$(B)/mtls-certinfo: $(CERTINFO_OBJ) $(COMMON_OBJ)
+	$(CC) $(MTLS_LDFLAGS) -o $@ $(CERTINFO_OBJ) $(COMMON_OBJ) $(MTLS_LIBS)
+
+$(B)/obj/%.o: %.c common/*.h mtls-serve/*.h mtls-send/*.h mtls-certinfo/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(MTLS_CPPFLAGS) $(MTLS_CFLAGS) -c -o $@ $<
 

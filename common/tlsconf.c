@@ -210,7 +210,7 @@ tlsconf_load(const struct tlsconf_files *f, char *err, size_t errlen)
 	if (f->cert != NULL &&
 	    load_keypair(c, f->cert, f->key, f->server, err, errlen) < 0)
 		goto fail;
-	if (load_trust(c, f->ca, err, errlen) < 0)
+	if (f->ca != NULL && load_trust(c, f->ca, err, errlen) < 0)
 		goto fail;
 	snprintf(c->priority, sizeof(c->priority), "%s%s",
 	    f->priority ? f->priority : TLSCONF_PRIORITY,

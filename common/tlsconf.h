@@ -28,7 +28,7 @@
 struct tlsconf_files {
 	const char	*cert;		/* our chain, PEM or DER; NULL: none */
 	const char	*key;		/* its private key; NULL with cert */
-	const char	*ca;		/* trusted CAs, PEM or DER */
+	const char	*ca;		/* trusted CAs, PEM or DER; NULL: none */
 	const char	*priority;	/* NULL: TLSCONF_PRIORITY */
 	int		 server;	/* a server: server precedence */
 };

@@ -92,6 +92,19 @@ client_cert_cb(gnutls_session_t s, const gnutls_datum_t *req_ca_rdn,
 		    "%.*s", (int)dn.size, (char *)dn.data);
 		gnutls_free(dn.data);
 	}
+	for (i = 0; i < 64; i++) {
+		gnutls_sign_algorithm_t algo;
+		const char *sn;
+		size_t	 len = strlen(req->sigalgs);
+
+		if (gnutls_sign_algorithm_get_requested(s, (size_t)i,
+		    &algo) < 0)
+			break;
+		if ((sn = gnutls_sign_get_name(algo)) != NULL &&
+		    len + strlen(sn) + 3 < sizeof(req->sigalgs))
+			snprintf(req->sigalgs + len, sizeof(req->sigalgs) - len,
+			    "%s%s", len ? " " : "", sn);
+	}
 	if (req->conf->pcert != NULL) {
 		*pcert = req->conf->pcert;
 		*pcert_length = req->conf->npcert;
@@ -101,9 +114,9 @@ client_cert_cb(gnutls_session_t s, const gnutls_datum_t *req_ca_rdn,
 	return 0;
 }
 
-int
-tlssess_client(gnutls_session_t *s, const struct tlsconf *c, int fd,
-    const char *name, struct tlssess_certreq *req)
+static int
+client_session(gnutls_session_t *s, const struct tlsconf *c, int fd,
+    const char *name, struct tlssess_certreq *req, int verify)
 {
 	int	 ret;
 
@@ -123,7 +136,8 @@ tlssess_client(gnutls_session_t *s, const struct tlsconf *c, int fd,
 	req->vdata[1].type = GNUTLS_DT_KEY_PURPOSE_OID;
 	req->vdata[1].data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER;
 	/* GnuTLS keeps the pointer, not a copy: req must outlive s. */
-	gnutls_session_set_verify_cert2(*s, req->vdata, 2, 0);
+	if (verify)
+		gnutls_session_set_verify_cert2(*s, req->vdata, 2, 0);
 	gnutls_session_set_ptr(*s, req);
 	/* Set once per credentials; it only reads them. */
 	gnutls_certificate_set_retrieve_function2(c->cred, client_cert_cb);
@@ -132,6 +146,20 @@ fail:
 	gnutls_deinit(*s);
 	*s = NULL;
 	return ret;
+}
+
+int
+tlssess_client(gnutls_session_t *s, const struct tlsconf *c, int fd,
+    const char *name, struct tlssess_certreq *req)
+{
+	return client_session(s, c, fd, name, req, 1);
+}
+
+int
+tlssess_client_inspect(gnutls_session_t *s, const struct tlsconf *c, int fd,
+    const char *name, struct tlssess_certreq *req)
+{
+	return client_session(s, c, fd, name, req, 0);
 }
 
 int

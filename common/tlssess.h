@@ -34,6 +34,7 @@ struct tlssess_certreq {
 	int		 sent;		/* we sent one */
 	unsigned int	 nissuers;	/* issuers it named (may be none) */
 	char		 issuers[CERTREQ_MAX][256];
+	char		 sigalgs[512];	/* signature algorithms it accepts */
 	/* What the server's certificate is checked for (GnuTLS keeps it). */
 	gnutls_typed_vdata_st vdata[2];
 };
@@ -47,6 +48,14 @@ struct tlssess_certreq {
  */
 int	 tlssess_client(gnutls_session_t *s, const struct tlsconf *c, int fd,
 	    const char *name, struct tlssess_certreq *req);
+
+/*
+ * The same, but the server's certificate is not checked during the
+ * handshake: for mtls-certinfo, which fetches a chain to show and verify
+ * it itself, and sends no data.  Never use it to send data.
+ */
+int	 tlssess_client_inspect(gnutls_session_t *s, const struct tlsconf *c,
+	    int fd, const char *name, struct tlssess_certreq *req);
 
 /*
  * Run the handshake, waiting at most timeout_ms in all (<= 0: no limit).

@@ -86,7 +86,8 @@ connect_to(const struct addr *a, int timeout_ms, int verbose, char *peer,
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		snprintf(err, errlen, "could not connect to %s:%s: %s",
-		    a->host, a->port, strerror(e));
+		snprintf(err, errlen, "could not connect to %s%s%s:%s: %s",
+		    strchr(a->host, ':') ? "[" : "", a->host,
+		    strchr(a->host, ':') ? "]" : "", a->port, strerror(e));
 	return fd;
 }

@@ -1,0 +1,307 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "chain.h"
+#include "fileio.h"
+#include "peer.h"
+#include "timefmt.h"
+#include "tlsconf.h"
+#include "verify.h"
+
+static void
+diag(struct chain_report *r, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+diag(struct chain_report *r, const char *code, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (r->n >= CHAIN_DIAG_MAX)
+		return;
+	r->d[r->n].code = code;
+	va_start(ap, fmt);
+	vsnprintf(r->d[r->n].msg, sizeof(r->d[r->n].msg), fmt, ap);
+	va_end(ap);
+	r->n++;
+}
+
+static void
+dn(gnutls_x509_crt_t crt, int issuer, char *buf, size_t n)
+{
+	gnutls_datum_t d = { NULL, 0 };
+
+	if ((issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &d, 0) :
+	    gnutls_x509_crt_get_dn3(crt, &d, 0)) < 0)
+		snprintf(buf, n, "?");
+	else
+		snprintf(buf, n, "%.*s", (int)d.size, (char *)d.data);
+	gnutls_free(d.data);
+}
+
+static int
+self_issued(gnutls_x509_crt_t crt)
+{
+	return gnutls_x509_crt_check_issuer(crt, crt);
+}
+
+/* Does the private key in keyfile belong to crt? 1 yes, 0 no, -1 error. */
+static int
+key_matches(gnutls_x509_crt_t crt, const char *keyfile, char *err,
+    size_t errlen)
+{
+	gnutls_x509_privkey_t key;
+	unsigned char *data;
+	size_t	 len, kl = 64, cl = 64;
+	unsigned char kid[64], cid[64];
+	gnutls_datum_t d;
+	int	 ret, rv = -1;
+
+	if (file_read(keyfile, &data, &len, err, errlen) < 0)
+		return -1;
+	if ((ret = gnutls_x509_privkey_init(&key)) < 0) {
+		snprintf(err, errlen, "%s: %s", keyfile, gnutls_strerror(ret));
+		goto out0;
+	}
+	d.data = data;
+	d.size = (unsigned int)len;
+	ret = gnutls_x509_privkey_import2(key, &d,
+	    memmem(data, len, "-----BEGIN", 10) ? GNUTLS_X509_FMT_PEM :
+	    GNUTLS_X509_FMT_DER, NULL, 0);
+	if (ret < 0) {
+		snprintf(err, errlen, "%s: no private key found: %s", keyfile,
+		    gnutls_strerror(ret));
+		goto out1;
+	}
+	if (gnutls_x509_privkey_get_key_id(key, GNUTLS_KEYID_USE_SHA256, kid,
+	    &kl) < 0 || gnutls_x509_crt_get_key_id(crt,
+	    GNUTLS_KEYID_USE_SHA256, cid, &cl) < 0) {
+		snprintf(err, errlen, "%s: cannot compute its key id", keyfile);
+		goto out1;
+	}
+	rv = kl == cl && memcmp(kid, cid, kl) == 0;
+out1:
+	gnutls_x509_privkey_deinit(key);
+out0:
+	gnutls_memset(data, 0, len);
+	free(data);
+	return rv;
+}
+
+int
+chain_diagnose(const struct certlist *l, const char *keyfile,
+    gnutls_x509_trust_list_t trust, struct chain_report *r, char *err,
+    size_t errlen)
+{
+	unsigned int i, j, top, all_ca = 1;
+	gnutls_x509_crt_t issuer;
+	char	 a[512], b[512], ta[TIMEFMT_MAX], tb[TIMEFMT_MAX];
+	int	 m;
+	time_t	 leaf_end;
+
+	memset(r, 0, sizeof(*r));
+	if (l->n == 0)
+		return 0;
+	if (keyfile != NULL) {
+		if ((m = key_matches(l->crt[0], keyfile, err, errlen)) < 0)
+			return -1;
+		if (m == 0)
+			diag(r, "key-mismatch", "the key in %s does not match "
+			    "certificate #0", keyfile);
+	}
+	for (i = 0; i < l->n; i++) {
+		unsigned int ca = 0, crit;
+
+		if (gnutls_x509_crt_get_basic_constraints(l->crt[i], &crit,
+		    &ca, NULL) < 0 || !ca)
+			all_ca = 0;
+	}
+	/* A bundle of CAs is not a chain: nothing more to say. */
+	if (l->n < 2 && keyfile == NULL && trust == NULL)
+		return 0;
+	if (all_ca && l->n > 1)
+		return 0;
+
+	/* Order: each certificate's issuer should come right after it. */
+	for (i = 0; i + 1 < l->n; i++) {
+		if (self_issued(l->crt[i]))
+			continue;
+		if (gnutls_x509_crt_check_issuer(l->crt[i], l->crt[i + 1]))
+			continue;
+		for (j = 0; j < l->n; j++)
+			if (j != i && j != i + 1 &&
+			    gnutls_x509_crt_check_issuer(l->crt[i], l->crt[j]))
+				break;
+		dn(l->crt[i], 1, a, sizeof(a));
+		if (j < l->n)
+			diag(r, "out-of-order", "certificates out of order: "
+			    "#%u is issued by #%u (\"%s\"), which should come "
+			    "right after it", i, j, a);
+		else
+			diag(r, "out-of-order", "certificates out of order: "
+			    "#%u is not issued by #%u; its issuer \"%s\" is not "
+			    "in the input", i, i + 1, a);
+	}
+
+	/* The top: the last certificate, or where the sequence breaks. */
+	top = 0;
+	while (top + 1 < l->n && !self_issued(l->crt[top]) &&
+	    gnutls_x509_crt_check_issuer(l->crt[top], l->crt[top + 1]))
+		top++;
+	if (!self_issued(l->crt[top])) {
+		for (j = 0; j < l->n; j++)
+			if (gnutls_x509_crt_check_issuer(l->crt[top],
+			    l->crt[j]))
+				break;
+		if (j == l->n && !(trust != NULL &&
+		    gnutls_x509_trust_list_get_issuer(trust, l->crt[top],
+		    &issuer, 0) == 0 && self_issued(issuer))) {
+			dn(l->crt[top], 1, a, sizeof(a));
+			diag(r, "missing-intermediate", "missing intermediate: "
+			    "nothing in the input%s issued #%u (issuer \"%s\")",
+			    trust ? " or the trusted CAs" : "", top, a);
+		}
+	}
+
+	/* A root sent along: the client has it or must not trust it. */
+	for (i = 1; i < l->n; i++)
+		if (self_issued(l->crt[i])) {
+			dn(l->crt[i], 0, a, sizeof(a));
+			diag(r, "root-included", "unneeded root: #%u (\"%s\") "
+			    "is self-signed; peers must already trust it, so "
+			    "it need not be sent", i, a);
+		}
+
+	/* Intermediates that expire before the leaf cut its life short. */
+	leaf_end = gnutls_x509_crt_get_expiration_time(l->crt[0]);
+	for (i = 1; i < l->n; i++) {
+		time_t	 end = gnutls_x509_crt_get_expiration_time(l->crt[i]);
+
+		if (end < leaf_end && !self_issued(l->crt[i])) {
+			dn(l->crt[i], 0, b, sizeof(b));
+			diag(r, "intermediate-expires-first", "#%u (\"%s\") "
+			    "expires %s, before the leaf (%s)", i, b,
+			    timefmt_rfc3339(ta, sizeof(ta), end),
+			    timefmt_rfc3339(tb, sizeof(tb), leaf_end));
+		}
+	}
+	return 0;
+}
+
+static int
+load_crls(gnutls_x509_trust_list_t tl, const char *path, int *ncrl,
+    char *err, size_t errlen)
+{
+	unsigned char *data;
+	size_t	 len;
+	gnutls_datum_t d;
+	gnutls_x509_crl_t *crls = NULL;
+	unsigned int n = 0;
+	int	 ret;
+
+	if (file_read(path, &data, &len, err, errlen) < 0)
+		return -1;
+	d.data = data;
+	d.size = (unsigned int)len;
+	ret = gnutls_x509_crl_list_import2(&crls, &n, &d,
+	    memmem(data, len, "-----BEGIN", 10) ? GNUTLS_X509_FMT_PEM :
+	    GNUTLS_X509_FMT_DER, 0);
+	free(data);
+	if (ret < 0 || n == 0) {
+		snprintf(err, errlen, "%s: no CRL found%s%s", path,
+		    ret < 0 ? ": " : "", ret < 0 ? gnutls_strerror(ret) : "");
+		return -1;
+	}
+	/* Only CRLs that a trusted CA signed are taken. */
+	ret = gnutls_x509_trust_list_add_crls(tl, crls, n,
+	    GNUTLS_TL_VERIFY_CRL, 0);
+	if (ret < 0) {
+		snprintf(err, errlen, "%s: %s", path, gnutls_strerror(ret));
+		gnutls_free(crls);
+		return -1;
+	}
+	gnutls_free(crls);
+	if ((unsigned int)ret < n) {
+		snprintf(err, errlen, "%s: CRL not signed by a trusted CA",
+		    path);
+		return -1;
+	}
+	*ncrl += ret;
+	return 0;
+}
+
+gnutls_x509_trust_list_t
+chain_trust(const char *cafile, const char *const *crlfiles, int ncrlfiles,
+    int *ncrl, char *err, size_t errlen)
+{
+	gnutls_x509_trust_list_t tl;
+	gnutls_x509_crt_t *cas;
+	unsigned char *data;
+	size_t	 len;
+	int	 n, i, ret;
+
+	*ncrl = 0;
+	if (file_read(cafile, &data, &len, err, errlen) < 0)
+		return NULL;
+	n = tlsconf_import_certs(cafile, data, len, &cas, err, errlen);
+	free(data);
+	if (n < 0)
+		return NULL;
+	if ((ret = gnutls_x509_trust_list_init(&tl, 0)) < 0) {
+		tlsconf_free_certs(cas, (unsigned int)n);
+		snprintf(err, errlen, "%s", gnutls_strerror(ret));
+		return NULL;
+	}
+	/* The trust list owns the certificates from here on. */
+	ret = gnutls_x509_trust_list_add_cas(tl, cas, (unsigned int)n, 0);
+	gnutls_free(cas);
+	if (ret < 0) {
+		snprintf(err, errlen, "%s: %s", cafile, gnutls_strerror(ret));
+		gnutls_x509_trust_list_deinit(tl, 1);
+		return NULL;
+	}
+	for (i = 0; i < ncrlfiles; i++)
+		if (load_crls(tl, crlfiles[i], ncrl, err, errlen) < 0) {
+			gnutls_x509_trust_list_deinit(tl, 1);
+			return NULL;
+		}
+	return tl;
+}
+
+void
+chain_verify(const struct certlist *l, gnutls_x509_trust_list_t trust,
+    struct verdict *v)
+{
+	gnutls_typed_vdata_st vd[2];
+	unsigned int nvd = 0;
+	int	 ret;
+
+	v->done = 1;
+	if (v->servername != NULL) {
+		vd[nvd].type = GNUTLS_DT_DNS_HOSTNAME;
+		vd[nvd].data = (unsigned char *)v->servername;
+		vd[nvd++].size = 0;
+	}
+	if (v->purpose != NULL) {
+		vd[nvd].type = GNUTLS_DT_KEY_PURPOSE_OID;
+		vd[nvd].data = (unsigned char *)(strcmp(v->purpose,
+		    "client") == 0 ? GNUTLS_KP_TLS_WWW_CLIENT :
+		    GNUTLS_KP_TLS_WWW_SERVER);
+		vd[nvd++].size = 0;
+	}
+	ret = gnutls_x509_trust_list_verify_crt2(trust, l->crt, l->n,
+	    nvd ? vd : NULL, nvd, 0, &v->status, NULL);
+	if (ret < 0) {
+		v->ok = 0;
+		snprintf(v->reasons, sizeof(v->reasons), "%s",
+		    gnutls_strerror(ret));
+		return;
+	}
+	v->ok = v->status == 0;
+	verify_status_text(v->status, v->reasons, sizeof(v->reasons));
+}

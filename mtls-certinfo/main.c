@@ -1,0 +1,337 @@
+/*
+ * mtls-certinfo: certificate chains, read, checked and explained.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gnutls/gnutls.h>
+
+#include "asn1dump.h"
+#include "chain.h"
+#include "diag.h"
+#include "facts.h"
+#include "fileio.h"
+#include "load.h"
+#include "probe.h"
+#include "report.h"
+#include "tlsconf.h"
+
+#ifndef MTLS_VERSION
+#define MTLS_VERSION "unknown"
+#endif
+
+/* Exit statuses (see mtls-certinfo(1)). */
+#define EXIT_FINE	0
+#define EXIT_CHECK	1	/* verification failed, or expiring */
+#define EXIT_USAGE	2	/* usage, or input that does not parse */
+#define EXIT_CONNECT	3	/* --connect got no chain */
+
+#define MAX_CRLS	16
+#define PASSWORD_ENV	"MTLS_PASSWORD"
+
+enum {
+	OPT_ASN1 = 256, OPT_CONNECT, OPT_CRL, OPT_EXPIRES, OPT_JSON,
+	OPT_PASSFILE, OPT_PINS, OPT_PURPOSE
+};
+
+static const char synopsis[] =
+    "usage: mtls-certinfo [-hV] [--asn1] [--json] [--pins] [-C cafile]\n"
+    "                     [-c certfile] [-k keyfile] [-n servername]\n"
+    "                     [-p priority] [-t seconds] [--connect host[:port]]\n"
+    "                     [--crl file] [--expires-within days]\n"
+    "                     [--password-file file] [--purpose server|client]\n"
+    "                     [file ...]\n";
+
+static const char options_help[] =
+    "      --asn1            dump the DER structure of each certificate\n"
+    "  -C, --ca FILE         verify the chain against these CAs\n"
+    "  -c, --cert FILE       with --connect: client certificate to present\n"
+    "      --connect HOST[:PORT]\n"
+    "                        show the chain a live server presents\n"
+    "                        (port 9443 by default)\n"
+    "      --crl FILE        CRL to check revocation with (repeatable)\n"
+    "      --expires-within DAYS\n"
+    "                        exit 1 if a certificate expires within DAYS\n"
+    "  -h, --help            show this help and exit\n"
+    "      --json            print one JSON document\n"
+    "  -k, --key FILE        the leaf's private key: check it matches;\n"
+    "                        with --connect, the client key\n"
+    "  -n, --servername NAME check the leaf is valid for NAME (and, with\n"
+    "                        --connect, send it as SNI)\n"
+    "  -p, --priority STRING with --connect: GnuTLS priority string\n"
+    "      --password-file FILE\n"
+    "                        PKCS#12 password (else $" PASSWORD_ENV ")\n"
+    "      --pins            print the SPKI pin in curl, HPKP and DANE forms\n"
+    "      --purpose server|client\n"
+    "                        check the leaf's extended key usage\n"
+    "  -t, --timeout SECONDS with --connect: connect and handshake limit\n"
+    "                        (default 10)\n"
+    "  -V, --version         show the version and exit\n";
+
+static void usage(void) __attribute__((noreturn));
+
+static void
+usage(void)
+{
+	fputs(synopsis, stderr);
+	exit(EXIT_USAGE);
+}
+
+/* The PKCS#12 password: a file's first line, or the environment. */
+static char *
+read_password(const char *passfile)
+{
+	unsigned char *data;
+	size_t	 len;
+	char	 err[512];
+
+	if (passfile == NULL) {
+		const char *env = getenv(PASSWORD_ENV);
+
+		return env ? strdup(env) : NULL;
+	}
+	if (file_read(passfile, &data, &len, err, sizeof(err)) < 0)
+		die(EXIT_USAGE, "%s", err);
+	data[strcspn((char *)data, "\r\n")] = '\0';
+	return (char *)data;
+}
+
+static void
+dump_asn1(const struct certlist *l)
+{
+	gnutls_datum_t der;
+	char	 err[256];
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++) {
+		printf("Certificate #%u (%s)\n", i, l->source[i]);
+		if (gnutls_x509_crt_export2(l->crt[i], GNUTLS_X509_FMT_DER,
+		    &der) < 0)
+			die(EXIT_USAGE, "%s: cannot re-encode certificate #%u",
+			    l->source[i], i);
+		if (asn1dump(stdout, der.data, der.size, err, sizeof(err)) < 0)
+			die(EXIT_USAGE, "%s: certificate #%u: %s", l->source[i],
+			    i, err);
+		gnutls_free(der.data);
+		if (i + 1 < l->n)
+			putchar('\n');
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "asn1",		no_argument,		NULL, OPT_ASN1 },
+		{ "ca",			required_argument,	NULL, 'C' },
+		{ "cert",		required_argument,	NULL, 'c' },
+		{ "connect",		required_argument,	NULL, OPT_CONNECT },
+		{ "crl",		required_argument,	NULL, OPT_CRL },
+		{ "expires-within",	required_argument,	NULL, OPT_EXPIRES },
+		{ "help",		no_argument,		NULL, 'h' },
+		{ "json",		no_argument,		NULL, OPT_JSON },
+		{ "key",		required_argument,	NULL, 'k' },
+		{ "password-file",	required_argument,	NULL, OPT_PASSFILE },
+		{ "pins",		no_argument,		NULL, OPT_PINS },
+		{ "priority",		required_argument,	NULL, 'p' },
+		{ "purpose",		required_argument,	NULL, OPT_PURPOSE },
+		{ "servername",		required_argument,	NULL, 'n' },
+		{ "timeout",		required_argument,	NULL, 't' },
+		{ "version",		no_argument,		NULL, 'V' },
+		{ NULL,			0,			NULL, 0 }
+	};
+	const char *cafile = NULL, *certfile = NULL, *keyfile = NULL;
+	const char *connect = NULL, *passfile = NULL, *priority = NULL;
+	const char *crls[MAX_CRLS];
+	struct certlist certs;
+	struct report r;
+	struct probe probe;
+	struct sigaction sa;
+	gnutls_x509_trust_list_t trust = NULL;
+	char	 err[1024], *password, *end;
+	int	 ch, i, ncrl = 0, json = 0, asn1 = 0, timeout_s = 10, status;
+	unsigned int k;
+
+	/* Options. */
+	memset(&r, 0, sizeof(r));
+	memset(&certs, 0, sizeof(certs));
+	r.expires_within = -1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":C:c:hk:n:p:t:V", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case OPT_ASN1:
+			asn1 = 1;
+			break;
+		case 'C':
+			cafile = optarg;
+			break;
+		case 'c':
+			certfile = optarg;
+			break;
+		case OPT_CONNECT:
+			connect = optarg;
+			break;
+		case OPT_CRL:
+			if (ncrl == MAX_CRLS)
+				die(EXIT_USAGE, "--crl: at most %d files",
+				    MAX_CRLS);
+			crls[ncrl++] = optarg;
+			break;
+		case OPT_EXPIRES:
+			r.expires_within = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' ||
+			    r.expires_within < 0 || r.expires_within > 100000)
+				die(EXIT_USAGE, "--expires-within: \"%s\" is "
+				    "not a number of days", optarg);
+			break;
+		case 'h':
+			fputs(synopsis, stdout);
+			fputs(options_help, stdout);
+			return EXIT_FINE;
+		case OPT_JSON:
+			json = 1;
+			break;
+		case 'k':
+			keyfile = optarg;
+			break;
+		case 'n':
+			r.verdict.servername = optarg;
+			break;
+		case 'p':
+			priority = optarg;
+			break;
+		case OPT_PASSFILE:
+			passfile = optarg;
+			break;
+		case OPT_PINS:
+			r.pins = 1;
+			break;
+		case OPT_PURPOSE:
+			if (strcmp(optarg, "server") != 0 &&
+			    strcmp(optarg, "client") != 0)
+				die(EXIT_USAGE, "--purpose: \"%s\" is neither "
+				    "server nor client", optarg);
+			r.verdict.purpose = optarg;
+			break;
+		case 't':
+			timeout_s = (int)strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || timeout_s < 1 ||
+			    timeout_s > 3600)
+				die(EXIT_USAGE, "--timeout: \"%s\" is not a "
+				    "number from 1 to 3600", optarg);
+			break;
+		case 'V':
+			printf("mtls-certinfo %s (GnuTLS %s)\n", MTLS_VERSION,
+			    gnutls_check_version(NULL));
+			return EXIT_FINE;
+		case ':':
+			warn("option %s needs an argument", argv[optind - 1]);
+			usage();
+		default:
+			warn("unknown option %s", argv[optind - 1]);
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	/* Sanity checks. */
+	if (json && asn1)
+		die(EXIT_USAGE, "--json and --asn1 cannot be used together");
+	if (connect != NULL && argc > 0)
+		die(EXIT_USAGE, "--connect takes no FILE arguments");
+	if (connect == NULL && certfile != NULL)
+		die(EXIT_USAGE, "-c is for --connect; to check a key against "
+		    "a certificate use FILE with -k");
+	if (connect != NULL && (certfile == NULL) != (keyfile == NULL))
+		die(EXIT_USAGE, "--connect needs both -c and -k to present a "
+		    "client certificate");
+	if (ncrl > 0 && cafile == NULL)
+		die(EXIT_USAGE, "--crl needs -C: a CRL is checked against the "
+		    "CAs that signed it");
+	if ((r.verdict.servername != NULL || r.verdict.purpose != NULL) &&
+	    cafile == NULL)
+		die(EXIT_USAGE, "-n and --purpose need -C to verify against");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	r.now = time(NULL);
+
+	/* Input: files (or stdin), or a live server. */
+	password = read_password(passfile);
+	if (connect != NULL) {
+		struct tlsconf_files f = { certfile, keyfile, NULL, priority,
+		    0 };
+		struct tlsconf *conf;
+
+		if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
+			die(EXIT_USAGE, "%s", err);
+		status = probe_run(connect, conf, r.verdict.servername,
+		    timeout_s * 1000, &probe, &certs, err, sizeof(err));
+		tlsconf_free(conf);
+		if (status != 0)
+			die(status, "%s", err);
+		r.probe = &probe;
+		keyfile = NULL;	/* it was the client's key */
+	} else if (argc == 0) {
+		if (load_file(&certs, "-", password, err, sizeof(err)) < 0)
+			die(EXIT_USAGE, "%s", err);
+	} else
+		for (i = 0; i < argc; i++)
+			if (load_file(&certs, argv[i], password, err,
+			    sizeof(err)) < 0)
+				die(EXIT_USAGE, "%s", err);
+	free(password);
+	r.certs = &certs;
+
+	/* Facts, chain diagnostics, verification, expiry. */
+	if ((r.facts = calloc(certs.n, sizeof(*r.facts))) == NULL)
+		die(EXIT_USAGE, "out of memory");
+	for (k = 0; k < certs.n; k++)
+		if (facts_get(certs.crt[k], r.now, &r.facts[k]) < 0)
+			die(EXIT_USAGE, "%s: certificate #%u cannot be read",
+			    certs.source[k], k);
+	if (cafile != NULL) {
+		trust = chain_trust(cafile, crls, ncrl, &r.verdict.crls, err,
+		    sizeof(err));
+		if (trust == NULL)
+			die(EXIT_USAGE, "%s", err);
+	}
+	if (chain_diagnose(&certs, keyfile, trust, &r.chain, err,
+	    sizeof(err)) < 0)
+		die(EXIT_USAGE, "%s", err);
+	if (trust != NULL)
+		chain_verify(&certs, trust, &r.verdict);
+	if (r.expires_within >= 0)
+		for (k = 0; k < certs.n; k++)
+			if (r.facts[k].id.not_after - r.now <
+			    (time_t)r.expires_within * 86400)
+				r.expiring++;
+
+	/* Output. */
+	if (asn1)
+		dump_asn1(&certs);
+	else if (json)
+		show_json(stdout, &r);
+	else
+		show_text(stdout, &r);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		die(EXIT_USAGE, "standard output: write error");
+	status = EXIT_FINE;
+	if ((r.verdict.done && !r.verdict.ok) || r.expiring > 0)
+		status = EXIT_CHECK;
+
+	/* Cleanup. */
+	for (k = 0; k < certs.n; k++)
+		facts_free(&r.facts[k]);
+	free(r.facts);
+	if (trust != NULL)
+		gnutls_x509_trust_list_deinit(trust, 1);
+	load_free(&certs);
+	return status;
+}
