@@ -40,7 +40,7 @@ int
 peer_describe(gnutls_x509_crt_t crt, struct peer_cert *p)
 {
 	unsigned char serial[64], fpr[32];
-	size_t	 len;
+	size_t	 len, i;
 	int	 ret;
 
 	memset(p, 0, sizeof(*p));
@@ -49,7 +49,10 @@ peer_describe(gnutls_x509_crt_t crt, struct peer_cert *p)
 	len = sizeof(serial);
 	if ((ret = gnutls_x509_crt_get_serial(crt, serial, &len)) < 0)
 		return ret;
-	peer_hex(serial, len, p->serial);
+	/* The DER sign byte is not part of the number (as openssl shows it). */
+	for (i = 0; i + 1 < len && serial[i] == 0; i++)
+		;
+	peer_hex(serial + i, len - i, p->serial);
 	p->not_before = gnutls_x509_crt_get_activation_time(crt);
 	p->not_after = gnutls_x509_crt_get_expiration_time(crt);
 	timefmt_rfc3339(p->not_before_s, sizeof(p->not_before_s),

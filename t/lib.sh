@@ -292,3 +292,33 @@ send() {
 	"$BIN/mtls-send" -C "$_dir/ca-cert.pem" -c "$_dir/client-cert.pem" \
 	    -k "$_dir/client-key.pem" "$@"
 }
+
+# certinfo ARGS...: mtls-certinfo.
+certinfo() {
+	"$BIN/mtls-certinfo" "$@"
+}
+
+# jq_py JSONFILE EXPR: evaluate a Python expression over the parsed JSON
+# document d (no jq needed), print the result.
+jq_py() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+v = eval(sys.argv[2])
+print(json.dumps(v) if isinstance(v, (list, dict, bool)) or v is None else v)' "$1" "$2"
+}
+
+# mkchain DIR: root -> intermediate -> leaf (localhost, serverAuth), as
+# DIR/root-*.pem, DIR/int-*.pem, DIR/leaf-*.pem.
+mkchain() {
+	mkca "$1" root
+	mkcert "$1" int "$1" root 'cn = "mtls test intermediate"
+ca
+cert_signing_key
+crl_signing_key
+expiration_days = 20'
+	mkcert "$1" leaf "$1" int 'cn = "localhost"
+dns_name = "localhost"
+tls_www_server
+signing_key
+expiration_days = 10'
+}
