@@ -193,16 +193,35 @@ chain_diagnose(const struct certlist *l, const char *keyfile,
 	return 0;
 }
 
+/*
+ * A CRL counts only if its signature verifies with a trusted CA or a CA
+ * certificate in the chain given (CRLs are often issued by intermediates,
+ * which GnuTLS's own check against the trust list alone would reject).
+ */
 static int
-load_crls(gnutls_x509_trust_list_t tl, const char *path, int *ncrl,
+crl_signed(gnutls_x509_crl_t crl, const struct certlist *chain)
+{
+	unsigned int i, status;
+
+	for (i = 0; i < chain->n; i++)
+		if (gnutls_x509_crl_check_issuer(crl, chain->crt[i]) &&
+		    gnutls_x509_crl_verify(crl, &chain->crt[i], 1, 0,
+		    &status) >= 0 && status == 0)
+			return 1;
+	return 0;
+}
+
+static int
+load_crls(gnutls_x509_trust_list_t tl, const struct certlist *chain,
+    gnutls_x509_crt_t *cas, unsigned int ncas, const char *path, int *ncrl,
     char *err, size_t errlen)
 {
 	unsigned char *data;
 	size_t	 len;
 	gnutls_datum_t d;
 	gnutls_x509_crl_t *crls = NULL;
-	unsigned int n = 0;
-	int	 ret;
+	unsigned int n = 0, i, status;
+	int	 ret, ok;
 
 	if (file_read(path, &data, &len, err, errlen) < 0)
 		return -1;
@@ -217,18 +236,25 @@ load_crls(gnutls_x509_trust_list_t tl, const char *path, int *ncrl,
 		    ret < 0 ? ": " : "", ret < 0 ? gnutls_strerror(ret) : "");
 		return -1;
 	}
-	/* Only CRLs that a trusted CA signed are taken. */
-	ret = gnutls_x509_trust_list_add_crls(tl, crls, n,
-	    GNUTLS_TL_VERIFY_CRL, 0);
+	for (i = 0; i < n; i++) {
+		ok = gnutls_x509_crl_verify(crls[i], cas, ncas, 0,
+		    &status) >= 0 && status == 0;
+		if (!ok)
+			ok = crl_signed(crls[i], chain);
+		if (!ok) {
+			snprintf(err, errlen, "%s: CRL not signed by a trusted "
+			    "CA or a CA in the chain", path);
+			for (; i < n; i++)
+				gnutls_x509_crl_deinit(crls[i]);
+			gnutls_free(crls);
+			return -1;
+		}
+	}
+	/* The trust list owns the CRLs from here on. */
+	ret = gnutls_x509_trust_list_add_crls(tl, crls, n, 0, 0);
+	gnutls_free(crls);
 	if (ret < 0) {
 		snprintf(err, errlen, "%s: %s", path, gnutls_strerror(ret));
-		gnutls_free(crls);
-		return -1;
-	}
-	gnutls_free(crls);
-	if ((unsigned int)ret < n) {
-		snprintf(err, errlen, "%s: CRL not signed by a trusted CA",
-		    path);
 		return -1;
 	}
 	*ncrl += ret;
@@ -236,8 +262,9 @@ load_crls(gnutls_x509_trust_list_t tl, const char *path, int *ncrl,
 }
 
 gnutls_x509_trust_list_t
-chain_trust(const char *cafile, const char *const *crlfiles, int ncrlfiles,
-    int *ncrl, char *err, size_t errlen)
+chain_trust(const char *cafile, const struct certlist *chain,
+    const char *const *crlfiles, int ncrlfiles, int *ncrl, char *err,
+    size_t errlen)
 {
 	gnutls_x509_trust_list_t tl;
 	gnutls_x509_crt_t *cas;
@@ -259,17 +286,20 @@ chain_trust(const char *cafile, const char *const *crlfiles, int ncrlfiles,
 	}
 	/* The trust list owns the certificates from here on. */
 	ret = gnutls_x509_trust_list_add_cas(tl, cas, (unsigned int)n, 0);
-	gnutls_free(cas);
 	if (ret < 0) {
 		snprintf(err, errlen, "%s: %s", cafile, gnutls_strerror(ret));
+		gnutls_free(cas);
 		gnutls_x509_trust_list_deinit(tl, 1);
 		return NULL;
 	}
 	for (i = 0; i < ncrlfiles; i++)
-		if (load_crls(tl, crlfiles[i], ncrl, err, errlen) < 0) {
+		if (load_crls(tl, chain, cas, (unsigned int)n, crlfiles[i],
+		    ncrl, err, errlen) < 0) {
+			gnutls_free(cas);
 			gnutls_x509_trust_list_deinit(tl, 1);
 			return NULL;
 		}
+	gnutls_free(cas);
 	return tl;
 }
 

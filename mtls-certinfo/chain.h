@@ -45,12 +45,13 @@ struct verdict {
 
 /*
  * Trusted CAs from cafile (required) and CRLs (PEM or DER) from crlfiles.
- * A CRL not signed by one of the CAs is an error.  Returns a trust list,
- * or NULL with the reason in err.  *ncrl is set to the CRLs loaded.
+ * A CRL not signed by one of the CAs or by a CA certificate in chain is an
+ * error.  Returns a trust list, or NULL with the reason in err.  *ncrl is
+ * set to the CRLs loaded.
  */
 gnutls_x509_trust_list_t chain_trust(const char *cafile,
-	    const char *const *crlfiles, int ncrlfiles, int *ncrl, char *err,
-	    size_t errlen);
+	    const struct certlist *chain, const char *const *crlfiles,
+	    int ncrlfiles, int *ncrl, char *err, size_t errlen);
 
 /* Verify l (leaf first) against trust; fills v. */
 void	 chain_verify(const struct certlist *l,

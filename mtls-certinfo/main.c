@@ -297,8 +297,8 @@ main(int argc, char *argv[])
 			die(EXIT_USAGE, "%s: certificate #%u cannot be read",
 			    certs.source[k], k);
 	if (cafile != NULL) {
-		trust = chain_trust(cafile, crls, ncrl, &r.verdict.crls, err,
-		    sizeof(err));
+		trust = chain_trust(cafile, &certs, crls, ncrl,
+		    &r.verdict.crls, err, sizeof(err));
 		if (trust == NULL)
 			die(EXIT_USAGE, "%s", err);
 	}
