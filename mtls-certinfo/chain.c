@@ -101,7 +101,7 @@ chain_diagnose(const struct certlist *l, const char *keyfile,
 	unsigned int i, j, top, all_ca = 1;
 	gnutls_x509_crt_t issuer;
 	char	 a[512], b[512], ta[TIMEFMT_MAX], tb[TIMEFMT_MAX];
-	int	 m;
+	int	 m, misordered = 0;
 	time_t	 leaf_end;
 
 	memset(r, 0, sizeof(*r));
@@ -127,45 +127,55 @@ chain_diagnose(const struct certlist *l, const char *keyfile,
 	if (all_ca && l->n > 1)
 		return 0;
 
-	/* Order: each certificate's issuer should come right after it. */
+	/*
+	 * Order: leaf first, each certificate followed by its issuer.  Two
+	 * ways to break it: a certificate after the one it issued, or an
+	 * issuer that is present but not next.
+	 */
+	for (i = 0; i < l->n; i++)
+		for (j = i + 1; j < l->n; j++)
+			if (!self_issued(l->crt[j]) &&
+			    gnutls_x509_crt_check_issuer(l->crt[j], l->crt[i])) {
+				dn(l->crt[i], 0, a, sizeof(a));
+				diag(r, "out-of-order", "certificates out of "
+				    "order: #%u is issued by #%u (\"%s\") but "
+				    "comes after it; the leaf goes first, each "
+				    "certificate's issuer right after it", j, i,
+				    a);
+				misordered = 1;
+			}
 	for (i = 0; i + 1 < l->n; i++) {
-		if (self_issued(l->crt[i]))
+		if (self_issued(l->crt[i]) ||
+		    gnutls_x509_crt_check_issuer(l->crt[i], l->crt[i + 1]))
 			continue;
-		if (gnutls_x509_crt_check_issuer(l->crt[i], l->crt[i + 1]))
-			continue;
-		for (j = 0; j < l->n; j++)
-			if (j != i && j != i + 1 &&
-			    gnutls_x509_crt_check_issuer(l->crt[i], l->crt[j]))
+		for (j = i + 2; j < l->n; j++)
+			if (gnutls_x509_crt_check_issuer(l->crt[i], l->crt[j]))
 				break;
-		dn(l->crt[i], 1, a, sizeof(a));
-		if (j < l->n)
+		if (j < l->n) {
+			dn(l->crt[j], 0, a, sizeof(a));
 			diag(r, "out-of-order", "certificates out of order: "
 			    "#%u is issued by #%u (\"%s\"), which should come "
 			    "right after it", i, j, a);
-		else
-			diag(r, "out-of-order", "certificates out of order: "
-			    "#%u is not issued by #%u; its issuer \"%s\" is not "
-			    "in the input", i, i + 1, a);
+			misordered = 1;
+		}
 	}
 
-	/* The top: the last certificate, or where the sequence breaks. */
+	/*
+	 * A missing intermediate: the top of the chain is issued by nothing
+	 * given and no trusted CA.  Without -C there is no telling it from
+	 * a root that need not be sent, so nothing is said.
+	 */
 	top = 0;
 	while (top + 1 < l->n && !self_issued(l->crt[top]) &&
 	    gnutls_x509_crt_check_issuer(l->crt[top], l->crt[top + 1]))
 		top++;
-	if (!self_issued(l->crt[top])) {
-		for (j = 0; j < l->n; j++)
-			if (gnutls_x509_crt_check_issuer(l->crt[top],
-			    l->crt[j]))
-				break;
-		if (j == l->n && !(trust != NULL &&
-		    gnutls_x509_trust_list_get_issuer(trust, l->crt[top],
-		    &issuer, 0) == 0 && self_issued(issuer))) {
-			dn(l->crt[top], 1, a, sizeof(a));
-			diag(r, "missing-intermediate", "missing intermediate: "
-			    "nothing in the input%s issued #%u (issuer \"%s\")",
-			    trust ? " or the trusted CAs" : "", top, a);
-		}
+	if (trust != NULL && !misordered && !self_issued(l->crt[top]) &&
+	    gnutls_x509_trust_list_get_issuer(trust, l->crt[top], &issuer,
+	    0) != 0) {
+		dn(l->crt[top], 1, a, sizeof(a));
+		diag(r, "missing-intermediate", "missing intermediate: "
+		    "nothing in the input or the trusted CAs issued #%u "
+		    "(issuer \"%s\")", top, a);
 	}
 
 	/* A root sent along: the client has it or must not trust it. */
@@ -179,7 +189,7 @@ chain_diagnose(const struct certlist *l, const char *keyfile,
 
 	/* Intermediates that expire before the leaf cut its life short. */
 	leaf_end = gnutls_x509_crt_get_expiration_time(l->crt[0]);
-	for (i = 1; i < l->n; i++) {
+	for (i = 1; i < l->n && !misordered; i++) {
 		time_t	 end = gnutls_x509_crt_get_expiration_time(l->crt[i]);
 
 		if (end < leaf_end && !self_issued(l->crt[i])) {
