@@ -148,7 +148,7 @@ value(FILE *out, unsigned long tag, const unsigned char *hdr, int taglen,
 			hex(out, c + 1, n - 1, 0);
 		break;
 	case 4:
-		fputs(":[HEX DUMP]:", out);
+		fputs("[HEX DUMP]:", out);
 		hex(out, c, n, 1);
 		break;
 	case 6:
