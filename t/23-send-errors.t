@@ -70,6 +70,15 @@ fails_with 1 "^mtls-send: 127.0.0.1:[0-9]+: handshake timed out\$" \
 kill $mp 2>/dev/null
 
 # Defaults: a bare host means port 9443; no argument means localhost:9443.
+# Whether or not something listens there, the messages name the port.
+# shellcheck disable=SC2086
+$S -v -t 2 127.0.0.1 </dev/null >/dev/null 2>"$T/bare.err"
+like "$(cat "$T/bare.err")" '(connected to|could not connect to) 127\.0\.0\.1:9443' \
+    "a bare host means port 9443"
+# shellcheck disable=SC2086
+$S -v -t 2 </dev/null >/dev/null 2>"$T/none.err"
+like "$(cat "$T/none.err")" '(connected to (127\.0\.0\.1|\[::1\])|could not connect to localhost):9443' \
+    "no argument means localhost:9443"
 "$BIN/mtls-send" --help >"$T/help"
 is "$?" 0 "--help exits 0"
 like "$(cat "$T/help")" 'default certs/client-cert.pem' "--help shows the defaults"

@@ -60,7 +60,7 @@ for keytype in ecdsa rsa4096; do
 	serve_stop "$SPID"
 done
 
-# IPv6 and a bare host (default port syntax is checked in 80-send-errors.t).
+# IPv6 (default host and port are checked in 23-send-errors.t).
 P=$T/pki-ecdsa
 if "$BIN/mtls-serve" -l '[::1]:0' -c "$P/server-cert.pem" \
     -k "$P/server-key.pem" -C "$P/ca-cert.pem" 2>"$T/v6.log" & then
