@@ -12,6 +12,7 @@
 
 #include "asn1dump.h"
 #include "chain.h"
+#include "cli.h"
 #include "diag.h"
 #include "facts.h"
 #include "fileio.h"
@@ -19,10 +20,6 @@
 #include "probe.h"
 #include "report.h"
 #include "tlsconf.h"
-
-#ifndef MTLS_VERSION
-#define MTLS_VERSION "unknown"
-#endif
 
 /* Exit statuses (see mtls-certinfo(1)). */
 #define EXIT_FINE	0
@@ -71,15 +68,6 @@ static const char options_help[] =
     "  -t, --timeout SECONDS with --connect: connect and handshake limit\n"
     "                        (default 10)\n"
     "  -V, --version         show the version and exit\n";
-
-static void usage(void) __attribute__((noreturn));
-
-static void
-usage(void)
-{
-	fputs(synopsis, stderr);
-	exit(EXIT_USAGE);
-}
 
 /* The PKCS#12 password: a file's first line, or the environment. */
 static char *
@@ -150,9 +138,8 @@ main(int argc, char *argv[])
 	struct certlist certs;
 	struct report r;
 	struct probe probe;
-	struct sigaction sa;
 	gnutls_x509_trust_list_t trust = NULL;
-	char	 err[1024], *password, *end;
+	char	 err[1024], *password;
 	int	 ch, i, ncrl = 0, json = 0, asn1 = 0, timeout_s = 10, status;
 	unsigned int k;
 
@@ -183,15 +170,11 @@ main(int argc, char *argv[])
 			crls[ncrl++] = optarg;
 			break;
 		case OPT_EXPIRES:
-			r.expires_within = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' ||
-			    r.expires_within < 0 || r.expires_within > 100000)
-				die(EXIT_USAGE, "--expires-within: \"%s\" is "
-				    "not a number of days", optarg);
+			r.expires_within = cli_number(optarg,
+			    "--expires-within", 0, 100000);
 			break;
 		case 'h':
-			fputs(synopsis, stdout);
-			fputs(options_help, stdout);
+			cli_help(synopsis, options_help);
 			return EXIT_FINE;
 		case OPT_JSON:
 			json = 1;
@@ -219,22 +202,13 @@ main(int argc, char *argv[])
 			r.verdict.purpose = optarg;
 			break;
 		case 't':
-			timeout_s = (int)strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || timeout_s < 1 ||
-			    timeout_s > 3600)
-				die(EXIT_USAGE, "--timeout: \"%s\" is not a "
-				    "number from 1 to 3600", optarg);
+			timeout_s = cli_number(optarg, "--timeout", 1, 3600);
 			break;
 		case 'V':
-			printf("mtls-certinfo %s (GnuTLS %s)\n", MTLS_VERSION,
-			    gnutls_check_version(NULL));
+			cli_version();
 			return EXIT_FINE;
-		case ':':
-			warn("option %s needs an argument", argv[optind - 1]);
-			usage();
 		default:
-			warn("unknown option %s", argv[optind - 1]);
-			usage();
+			cli_bad_option(ch, argv, synopsis);
 		}
 	}
 	argc -= optind;
@@ -257,9 +231,7 @@ main(int argc, char *argv[])
 	if ((r.verdict.servername != NULL || r.verdict.purpose != NULL) &&
 	    cafile == NULL)
 		die(EXIT_USAGE, "-n and --purpose need -C to verify against");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	cli_ignore_sigpipe();
 	r.now = time(NULL);
 
 	/* Input: files (or stdin), or a live server. */

@@ -13,6 +13,7 @@
 #include <gnutls/gnutls.h>
 
 #include "addr.h"
+#include "cli.h"
 #include "connect.h"
 #include "diag.h"
 #include "explain.h"
@@ -21,10 +22,6 @@
 #include "send.h"
 #include "tlsconf.h"
 #include "tlssess.h"
-
-#ifndef MTLS_VERSION
-#define MTLS_VERSION "unknown"
-#endif
 
 #define DEFAULT_TARGET	"localhost:9443"
 #define DEFAULT_PORT	"9443"
@@ -53,28 +50,6 @@ static const char options_help[] =
     "                        idle waits when given\n"
     "  -V, --version         show the version and exit\n"
     "  -v, --verbose         show connection details on stderr\n";
-
-static void usage(void) __attribute__((noreturn));
-
-static void
-usage(void)
-{
-	fputs(synopsis, stderr);
-	exit(SEND_USAGE);
-}
-
-static int
-number(const char *s, const char *what, int min, int max)
-{
-	char	*end;
-	long	 v;
-
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || v < min || v > max)
-		die(SEND_USAGE, "%s: \"%s\" is not a number from %d to %d",
-		    what, s, min, max);
-	return (int)v;
-}
 
 /* -v: what was negotiated and who the server is. */
 static void
@@ -119,7 +94,6 @@ main(int argc, char *argv[])
 	struct tlssess_certreq req;
 	struct addr a;
 	struct pump p;
-	struct sigaction sa;
 	gnutls_session_t s;
 	const char *target = DEFAULT_TARGET, *name = NULL;
 	char	 err[1024], peer[ADDR_STRMAX];
@@ -142,8 +116,7 @@ main(int argc, char *argv[])
 			f.cert = optarg;
 			break;
 		case 'h':
-			fputs(synopsis, stdout);
-			fputs(options_help, stdout);
+			cli_help(synopsis, options_help);
 			return SEND_OK;
 		case 'k':
 			f.key = optarg;
@@ -155,22 +128,17 @@ main(int argc, char *argv[])
 			f.priority = optarg;
 			break;
 		case 't':
-			timeout_s = idle_s = number(optarg, "--timeout", 1,
+			timeout_s = idle_s = cli_number(optarg, "--timeout", 1,
 			    86400);
 			break;
 		case 'V':
-			printf("mtls-send %s (GnuTLS %s)\n", MTLS_VERSION,
-			    gnutls_check_version(NULL));
+			cli_version();
 			return SEND_OK;
 		case 'v':
 			verbose = 1;
 			break;
-		case ':':
-			warn("option %s needs an argument", argv[optind - 1]);
-			usage();
 		default:
-			warn("unknown option %s", argv[optind - 1]);
-			usage();
+			cli_bad_option(ch, argv, synopsis);
 		}
 	}
 	argc -= optind;
@@ -192,9 +160,7 @@ main(int argc, char *argv[])
 		die(SEND_USAGE, "--servername: empty name");
 
 	/* Writing to a closed stdout is an error to report, not a death. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	cli_ignore_sigpipe();
 
 	/* Credentials. */
 	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)

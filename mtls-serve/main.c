@@ -12,6 +12,7 @@
 #include <gnutls/gnutls.h>
 
 #include "addr.h"
+#include "cli.h"
 #include "diag.h"
 #include "listen.h"
 #include "logline.h"
@@ -19,10 +20,6 @@
 #include "serve.h"
 #include "server.h"
 #include "tlsconf.h"
-
-#ifndef MTLS_VERSION
-#define MTLS_VERSION "unknown"
-#endif
 
 #define DEFAULT_LISTEN		":9443"
 #define DEFAULT_PORT		"9443"
@@ -56,28 +53,6 @@ static const char options_help[] =
     "  -t, --timeout SECONDS handshake and idle limit (default 30)\n"
     "  -V, --version         show the version and exit\n"
     "  -v, --verbose         log more detail per connection\n";
-
-static void usage(void) __attribute__((noreturn));
-
-static void
-usage(void)
-{
-	fputs(synopsis, stderr);
-	exit(2);
-}
-
-static int
-number(const char *s, const char *what, int min, int max)
-{
-	char	*end;
-	long	 v;
-
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || v < min || v > max)
-		die(2, "%s: \"%s\" is not a number from %d to %d", what, s,
-		    min, max);
-	return (int)v;
-}
 
 /* The server's own certificate, once, so the log says what it serves. */
 static void
@@ -124,7 +99,6 @@ main(int argc, char *argv[])
 	struct tlsconf *conf;
 	struct listeners l;
 	struct addr a;
-	struct sigaction sa;
 	char	 err[1024];
 	int	 ch, status;
 
@@ -149,8 +123,7 @@ main(int argc, char *argv[])
 			f.cert = optarg;
 			break;
 		case 'h':
-			fputs(synopsis, stdout);
-			fputs(options_help, stdout);
+			cli_help(synopsis, options_help);
 			return 0;
 		case 'k':
 			f.key = optarg;
@@ -159,7 +132,7 @@ main(int argc, char *argv[])
 			o.listen = optarg;
 			break;
 		case 'm':
-			o.max_conns = number(optarg, "--max-conns", 1, 100000);
+			o.max_conns = cli_number(optarg, "--max-conns", 1, 100000);
 			break;
 		case 'p':
 			f.priority = optarg;
@@ -171,21 +144,16 @@ main(int argc, char *argv[])
 			o.raw = 1;
 			break;
 		case 't':
-			o.timeout_s = number(optarg, "--timeout", 1, 86400);
+			o.timeout_s = cli_number(optarg, "--timeout", 1, 86400);
 			break;
 		case 'V':
-			printf("mtls-serve %s (GnuTLS %s)\n", MTLS_VERSION,
-			    gnutls_check_version(NULL));
+			cli_version();
 			return 0;
 		case 'v':
 			o.verbosity = LOG_VERBOSE;
 			break;
-		case ':':
-			warn("option %s needs an argument", argv[optind - 1]);
-			usage();
 		default:
-			warn("unknown option %s", argv[optind - 1]);
-			usage();
+			cli_bad_option(ch, argv, synopsis);
 		}
 	}
 	argc -= optind;
@@ -198,9 +166,7 @@ main(int argc, char *argv[])
 		die(2, "--listen %s", err);
 
 	/* Writing to a vanished peer must be an error, not a death. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	cli_ignore_sigpipe();
 
 	/* Credentials: once, before any fork; children only read them. */
 	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)

@@ -1,0 +1,68 @@
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+
+#include "cli.h"
+#include "diag.h"
+
+#ifndef MTLS_VERSION
+#define MTLS_VERSION "unknown"
+#endif
+
+void
+cli_usage(const char *synopsis)
+{
+	fputs(synopsis, stderr);
+	exit(CLI_USAGE_STATUS);
+}
+
+void
+cli_help(const char *synopsis, const char *options)
+{
+	fputs(synopsis, stdout);
+	fputs(options, stdout);
+}
+
+void
+cli_version(void)
+{
+	printf("%s %s (GnuTLS %s)\n", diag_progname(), MTLS_VERSION,
+	    gnutls_check_version(NULL));
+}
+
+void
+cli_bad_option(int ch, char *const argv[], const char *synopsis)
+{
+	if (ch == ':')
+		warn("option %s needs an argument", argv[optind - 1]);
+	else
+		warn("unknown option %s", argv[optind - 1]);
+	cli_usage(synopsis);
+}
+
+int
+cli_number(const char *s, const char *what, int min, int max)
+{
+	char	*end;
+	long	 v;
+
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || v < min || v > max)
+		die(CLI_USAGE_STATUS, "%s: \"%s\" is not a number from %d to "
+		    "%d", what, s, min, max);
+	return (int)v;
+}
+
+void
+cli_ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
