@@ -2,6 +2,8 @@
 #include <string.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
 #include "logline.h"
@@ -96,4 +98,34 @@ peer_log(struct logline *l, const char *prefix, const struct peer_cert *p)
 	KV("not_after", p->not_after_s);
 	KV("sha256", p->sha256);
 #undef KV
+}
+
+int
+peer_spki_sha256(gnutls_x509_crt_t crt, char b64[45], char *hex)
+{
+	gnutls_pubkey_t pub;
+	gnutls_datum_t spki = { NULL, 0 }, digest, enc = { NULL, 0 };
+	unsigned char h[32];
+	int	 ret;
+
+	if ((ret = gnutls_pubkey_init(&pub)) < 0)
+		return ret;
+	if ((ret = gnutls_pubkey_import_x509(pub, crt, 0)) < 0 ||
+	    (ret = gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER,
+	    &spki)) < 0 ||
+	    (ret = gnutls_hash_fast(GNUTLS_DIG_SHA256, spki.data, spki.size,
+	    h)) < 0)
+		goto out;
+	digest.data = h;
+	digest.size = sizeof(h);
+	if ((ret = gnutls_base64_encode2(&digest, &enc)) < 0)
+		goto out;
+	snprintf(b64, 45, "%.*s", (int)enc.size, (char *)enc.data);
+	if (hex != NULL)
+		peer_hex(h, sizeof(h), hex);
+out:
+	gnutls_free(enc.data);
+	gnutls_free(spki.data);
+	gnutls_pubkey_deinit(pub);
+	return ret < 0 ? ret : 0;
 }

@@ -36,6 +36,13 @@ int	 peer_describe_der(const gnutls_datum_t *der, struct peer_cert *p);
 void	 peer_log(struct logline *l, const char *prefix,
 	    const struct peer_cert *p);
 
+/*
+ * The SHA-256 of crt's DER SubjectPublicKeyInfo (the key pin), as base64
+ * (44 characters + NUL) and, if hex is not NULL, as hex (65 bytes).
+ * Returns 0 or a negative GnuTLS error code.
+ */
+int	 peer_spki_sha256(gnutls_x509_crt_t crt, char b64[45], char *hex);
+
 /* Hex of len bytes into out (2 * len + 1 bytes), lowercase; returns out. */
 char	*peer_hex(const unsigned char *in, size_t len, char *out);
 

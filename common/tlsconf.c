@@ -1,12 +1,21 @@
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/pkcs11.h>
 #include <gnutls/x509.h>
 
+#include "diag.h"
 #include "fileio.h"
+#include "timefmt.h"
 #include "tlsconf.h"
+
+#define PKCS11_PREFIX	"pkcs11:"
+#define PKCS11_PIN_ENV	"MTLS_PKCS11_PIN"
 
 static int
 is_pem(const unsigned char *data, size_t len)
@@ -69,90 +78,201 @@ tlsconf_free_certs(gnutls_x509_crt_t *list, unsigned int n)
 }
 
 /* Load our own chain and key into c->cred and keep the chain for logs. */
-/*
- * A client hands its certificate over from a callback (tlssess.c), which
- * also records what the server's certificate request asked for.
- */
 static int
-keep_client_pair(struct tlsconf *c, gnutls_x509_privkey_t key)
+is_url(const char *path)
 {
-	unsigned int n = c->nchain;
-	int	 ret;
-
-	if ((c->pcert = gnutls_calloc(n, sizeof(*c->pcert))) == NULL)
-		return GNUTLS_E_MEMORY_ERROR;
-	if ((ret = gnutls_pcert_import_x509_list(c->pcert, c->chain, &n,
-	    0)) < 0)
-		return ret;
-	c->npcert = n;
-	if ((ret = gnutls_privkey_init(&c->pkey)) < 0)
-		return ret;
-	return gnutls_privkey_import_x509(c->pkey, key,
-	    GNUTLS_PRIVKEY_IMPORT_COPY);
+	return strncmp(path, PKCS11_PREFIX, strlen(PKCS11_PREFIX)) == 0;
 }
 
+/*
+ * A private key file that group or others may read is a leak waiting to
+ * happen: warn, or with strict refuse.  Returns 0, or -1 with err set.
+ */
 static int
-load_keypair(struct tlsconf *c, const char *certpath, const char *keypath,
-    int server, char *err, size_t errlen)
+check_key_mode(const char *keypath, int strict, char *err, size_t errlen)
 {
-	unsigned char *cdata = NULL, *kdata = NULL;
-	size_t	 clen, klen;
-	gnutls_x509_privkey_t key = NULL;
-	gnutls_datum_t kd;
-	int	 n, ret, rv = -1;
+	struct stat st;
 
+	if (stat(keypath, &st) < 0 || (st.st_mode & 077) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: private key is readable by %s (mode %04o)%s",
+	    keypath, (st.st_mode & 007) ? "others" : "its group",
+	    (unsigned int)(st.st_mode & 07777),
+	    strict ? "" : "; chmod 600 it");
+	if (strict)
+		return -1;
+	warn("%s", err);
+	return 0;
+}
+
+/* Our chain from a file, or one certificate from a PKCS#11 token. */
+static int
+load_chain(struct tlsconf *c, const char *certpath, char *err, size_t errlen)
+{
+	unsigned char *cdata;
+	size_t	 clen;
+	int	 n, ret;
+
+	if (is_url(certpath)) {
+		if ((c->chain = gnutls_calloc(1, sizeof(*c->chain))) == NULL)
+			return -1;
+		if ((ret = gnutls_x509_crt_init(&c->chain[0])) < 0 ||
+		    (ret = gnutls_x509_crt_import_url(c->chain[0], certpath,
+		    0)) < 0) {
+			snprintf(err, errlen, "%s: %s", certpath,
+			    gnutls_strerror(ret));
+			return -1;
+		}
+		c->nchain = 1;
+		return 0;
+	}
 	if (file_read(certpath, &cdata, &clen, err, errlen) < 0)
-		goto fail0;
-	if ((n = tlsconf_import_certs(certpath, cdata, clen, &c->chain, err,
-	    errlen)) < 0)
-		goto fail1;
+		return -1;
+	n = tlsconf_import_certs(certpath, cdata, clen, &c->chain, err,
+	    errlen);
+	free(cdata);
+	if (n < 0)
+		return -1;
 	c->nchain = (unsigned int)n;
+	return 0;
+}
+
+/*
+ * A token's PIN from the environment, when the URI has no pin-value or
+ * pin-source: keeps it off command lines, where ps(1) shows it.
+ */
+static int
+pin_from_env(void *userdata, int attempt, const char *token_url,
+    const char *token_label, unsigned int flags, char *pin, size_t pin_max)
+{
+	const char *env = getenv(PKCS11_PIN_ENV);
+
+	(void)userdata;
+	(void)token_url;
+	(void)token_label;
+	/* Never retry a wrong PIN: tokens lock after a few. */
+	if (env == NULL || attempt > 0 || (flags & GNUTLS_PIN_WRONG) ||
+	    strlen(env) >= pin_max)
+		return -1;
+	strcpy(pin, env);
+	return 0;
+}
+
+/* The private key, from a file or a token, as an abstract key. */
+static int
+load_key(gnutls_privkey_t *pkey, const char *keypath, int strict, char *err,
+    size_t errlen)
+{
+	unsigned char *kdata;
+	size_t	 klen;
+	gnutls_x509_privkey_t key;
+	gnutls_datum_t kd;
+	int	 ret, rv = -1;
+
+	if ((ret = gnutls_privkey_init(pkey)) < 0) {
+		snprintf(err, errlen, "%s: %s", keypath, gnutls_strerror(ret));
+		return -1;
+	}
+	if (is_url(keypath)) {
+		/* The PIN: the URI's pin-value or pin-source, or $ENV. */
+		gnutls_pkcs11_set_pin_function(pin_from_env, NULL);
+		if ((ret = gnutls_privkey_import_url(*pkey, keypath, 0)) < 0) {
+			/* Name the object, never a pin-value. */
+			snprintf(err, errlen, "%.*s: %s",
+			    (int)strcspn(keypath, "?"), keypath,
+			    gnutls_strerror(ret));
+			return -1;
+		}
+		return 0;
+	}
 	if (file_read(keypath, &kdata, &klen, err, errlen) < 0)
-		goto fail1;
+		return -1;
 	if (klen == 0) {
 		snprintf(err, errlen, "%s: empty file", keypath);
-		goto fail2;
+		goto out0;
 	}
 	if ((ret = gnutls_x509_privkey_init(&key)) < 0) {
 		snprintf(err, errlen, "%s: %s", keypath, gnutls_strerror(ret));
-		goto fail2;
+		goto out0;
 	}
 	kd.data = kdata;
 	kd.size = (unsigned int)klen;
 	ret = gnutls_x509_privkey_import2(key, &kd, is_pem(kdata, klen) ?
 	    GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, NULL, 0);
-	if (ret < 0) {
-		snprintf(err, errlen, "%s: %s", keypath,
-		    ret == GNUTLS_E_BASE64_UNEXPECTED_HEADER_ERROR ||
-		    ret == GNUTLS_E_ASN1_DER_ERROR ?
-		    "no private key found" : gnutls_strerror(ret));
-		goto fail3;
-	}
-	/* This also checks that the key belongs to the leaf certificate. */
-	ret = gnutls_certificate_set_x509_key(c->cred, c->chain, c->nchain,
-	    key);
-	if (ret >= 0 && !server)
-		ret = keep_client_pair(c, key);
-	if (ret == GNUTLS_E_CERTIFICATE_KEY_MISMATCH) {
-		snprintf(err, errlen, "%s: key does not match certificate %s",
-		    keypath, certpath);
-		goto fail3;
+	if (ret == GNUTLS_E_DECRYPTION_FAILED) {
+		snprintf(err, errlen, "%s: encrypted private key (not "
+		    "supported: store it unencrypted, mode 0600, or in a "
+		    "token)", keypath);
+		goto out1;
 	}
 	if (ret < 0) {
-		snprintf(err, errlen, "%s: %s", certpath, gnutls_strerror(ret));
-		goto fail3;
+		/* Garbage, a certificate, ...: GnuTLS's words say too little. */
+		snprintf(err, errlen, "%s: no private key found (%s)", keypath,
+		    gnutls_strerror(ret));
+		goto out1;
+	}
+	/* Only a real key is worth the warning about who may read it. */
+	if (check_key_mode(keypath, strict, err, errlen) < 0)
+		goto out1;
+	if ((ret = gnutls_privkey_import_x509(*pkey, key,
+	    GNUTLS_PRIVKEY_IMPORT_COPY)) < 0) {
+		snprintf(err, errlen, "%s: %s", keypath, gnutls_strerror(ret));
+		goto out1;
 	}
 	rv = 0;
-fail3:
+out1:
 	gnutls_x509_privkey_deinit(key);
-fail2:
+out0:
 	/* Do not leave the private key in freed memory. */
 	gnutls_memset(kdata, 0, klen);
 	free(kdata);
-fail1:
-	free(cdata);
-fail0:
 	return rv;
+}
+
+/*
+ * Our chain and key into c->cred.  The credentials and a client's
+ * certificate callback (tlssess.c) share one copy of each.
+ */
+static int
+load_keypair(struct tlsconf *c, const struct tlsconf_files *f, char *err,
+    size_t errlen)
+{
+	unsigned int n;
+	int	 ret;
+
+	if (load_chain(c, f->cert, err, errlen) < 0)
+		return -1;
+	if (load_key(&c->pkey, f->key, f->strict, err, errlen) < 0)
+		return -1;
+	n = c->nchain;
+	if ((c->pcert = gnutls_calloc(n, sizeof(*c->pcert))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if ((ret = gnutls_pcert_import_x509_list(c->pcert, c->chain, &n,
+	    0)) < 0) {
+		snprintf(err, errlen, "%s: %s", f->cert, gnutls_strerror(ret));
+		return -1;
+	}
+	c->npcert = n;
+	/*
+	 * This checks that the key belongs to the leaf.  The credentials
+	 * keep pointers to pcert and pkey, which live as long as c.
+	 */
+	ret = gnutls_certificate_set_key(c->cred, NULL, 0, c->pcert,
+	    (int)c->npcert, c->pkey);
+	if (ret == GNUTLS_E_CERTIFICATE_KEY_MISMATCH) {
+		snprintf(err, errlen, "%.*s: key does not match certificate %s",
+		    (int)strcspn(f->key, "?"), f->key, f->cert);
+		return -1;
+	}
+	if (ret < 0) {
+		snprintf(err, errlen, "%s: %s", f->cert, gnutls_strerror(ret));
+		return -1;
+	}
+	/* The credentials own the key and the certificates' data now. */
+	c->keys_in_cred = 1;
+	return 0;
 }
 
 static int
@@ -161,18 +281,17 @@ load_trust(struct tlsconf *c, const char *capath, char *err, size_t errlen)
 	unsigned char *data;
 	size_t	 len;
 	gnutls_datum_t d;
-	gnutls_x509_crt_t *list;
 	int	 n, ret;
 
 	if (file_read(capath, &data, &len, err, errlen) < 0)
 		return -1;
 	/* Parse first, for a message that says what is wrong. */
-	if ((n = tlsconf_import_certs(capath, data, len, &list, err,
+	if ((n = tlsconf_import_certs(capath, data, len, &c->cas, err,
 	    errlen)) < 0) {
 		free(data);
 		return -1;
 	}
-	tlsconf_free_certs(list, (unsigned int)n);
+	c->ncas = (unsigned int)n;
 	d.data = data;
 	d.size = (unsigned int)len;
 	ret = gnutls_certificate_set_x509_trust_mem(c->cred, &d,
@@ -191,12 +310,69 @@ load_trust(struct tlsconf *c, const char *capath, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * CRLs: each must be signed by a trusted CA, or anyone could make us
+ * refuse good peers.  An expired CRL is kept (failing closed: the peers
+ * it covers are refused as "revocation data too old") with a warning.
+ */
+static int
+load_crl(struct tlsconf *c, const char *path, char *err, size_t errlen)
+{
+	unsigned char *data;
+	size_t	 len;
+	gnutls_datum_t d;
+	gnutls_x509_crl_t *crls = NULL;
+	unsigned int n = 0, i, status;
+	char	 when[TIMEFMT_MAX];
+	time_t	 next;
+	int	 ret, rv = -1;
+
+	if (file_read(path, &data, &len, err, errlen) < 0)
+		return -1;
+	d.data = data;
+	d.size = (unsigned int)len;
+	ret = gnutls_x509_crl_list_import2(&crls, &n, &d, is_pem(data, len) ?
+	    GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, 0);
+	if (ret < 0 || n == 0) {
+		snprintf(err, errlen, "%s: no CRL found%s%s", path,
+		    ret < 0 ? ": " : "", ret < 0 ? gnutls_strerror(ret) : "");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (gnutls_x509_crl_verify(crls[i], c->cas, c->ncas, 0,
+		    &status) < 0 || status != 0) {
+			snprintf(err, errlen, "%s: CRL not signed by a trusted "
+			    "CA", path);
+			goto out;
+		}
+		next = gnutls_x509_crl_get_next_update(crls[i]);
+		if (next != (time_t)-1 && next < time(NULL))
+			warn("%s: CRL expired %s; the certificates it covers "
+			    "are refused until it is renewed", path,
+			    timefmt_rfc3339(when, sizeof(when), next));
+	}
+	if ((ret = gnutls_certificate_set_x509_crl_mem(c->cred, &d,
+	    is_pem(data, len) ? GNUTLS_X509_FMT_PEM :
+	    GNUTLS_X509_FMT_DER)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, gnutls_strerror(ret));
+		goto out;
+	}
+	c->ncrl += n;
+	rv = 0;
+out:
+	for (i = 0; i < n; i++)
+		gnutls_x509_crl_deinit(crls[i]);
+	gnutls_free(crls);
+	free(data);
+	return rv;
+}
+
 struct tlsconf *
 tlsconf_load(const struct tlsconf_files *f, char *err, size_t errlen)
 {
 	struct tlsconf *c;
 	const char *errpos = NULL;
-	int	 ret;
+	int	 ret, i;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -207,11 +383,22 @@ tlsconf_load(const struct tlsconf_files *f, char *err, size_t errlen)
 		free(c);
 		return NULL;
 	}
-	if (f->cert != NULL &&
-	    load_keypair(c, f->cert, f->key, f->server, err, errlen) < 0)
+	if (f->cert != NULL && load_keypair(c, f, err, errlen) < 0)
 		goto fail;
 	if (f->ca != NULL && load_trust(c, f->ca, err, errlen) < 0)
 		goto fail;
+	for (i = 0; i < f->ncrls; i++)
+		if (load_crl(c, f->crls[i], err, errlen) < 0)
+			goto fail;
+	if (f->ocsp != NULL && (ret =
+	    gnutls_certificate_set_ocsp_status_request_file2(c->cred, f->ocsp,
+	    0, GNUTLS_X509_FMT_DER)) < 0) {
+		/* GnuTLS checks it is for our certificate, good and fresh. */
+		snprintf(err, errlen, "%s: OCSP response not usable (not for "
+		    "our certificate, not \"good\", or stale): %s", f->ocsp,
+		    gnutls_strerror(ret));
+		goto fail;
+	}
 	snprintf(c->priority, sizeof(c->priority), "%s%s",
 	    f->priority ? f->priority : TLSCONF_PRIORITY,
 	    f->server && f->priority == NULL ? ":%SERVER_PRECEDENCE" : "");
@@ -236,16 +423,18 @@ tlsconf_free(struct tlsconf *c)
 		return;
 	if (c->prio != NULL)
 		gnutls_priority_deinit(c->prio);
-	if (c->pcert != NULL) {
+	if (!c->keys_in_cred) {
 		unsigned int i;
 
-		for (i = 0; i < c->npcert; i++)
+		for (i = 0; c->pcert != NULL && i < c->npcert; i++)
 			gnutls_pcert_deinit(&c->pcert[i]);
-		gnutls_free(c->pcert);
+		if (c->pkey != NULL)
+			gnutls_privkey_deinit(c->pkey);
 	}
-	if (c->pkey != NULL)
-		gnutls_privkey_deinit(c->pkey);
+	/* The array is ours; the credentials copied it. */
+	gnutls_free(c->pcert);
 	gnutls_certificate_free_credentials(c->cred);
 	tlsconf_free_certs(c->chain, c->nchain);
+	tlsconf_free_certs(c->cas, c->ncas);
 	free(c);
 }

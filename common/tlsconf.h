@@ -26,11 +26,16 @@
 	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-GROUP-DH-ALL"
 
 struct tlsconf_files {
-	const char	*cert;		/* our chain, PEM or DER; NULL: none */
-	const char	*key;		/* its private key; NULL with cert */
+	const char	*cert;		/* our chain, PEM, DER or pkcs11: URI;
+					   NULL: none */
+	const char	*key;		/* its private key, or a pkcs11: URI */
 	const char	*ca;		/* trusted CAs, PEM or DER; NULL: none */
 	const char	*priority;	/* NULL: TLSCONF_PRIORITY */
 	int		 server;	/* a server: server precedence */
+	const char *const *crls;	/* CRL files, PEM or DER */
+	int		 ncrls;
+	const char	*ocsp;		/* server: DER OCSP response to staple */
+	int		 strict;	/* a key readable by others is fatal */
 };
 
 struct tlsconf {
@@ -39,17 +44,23 @@ struct tlsconf {
 	gnutls_x509_crt_t	*chain;	/* our own chain, leaf first */
 	unsigned int		 nchain;
 	unsigned int		 nca;	/* how many CAs are trusted */
+	unsigned int		 ncrl;	/* CRLs in use */
+	gnutls_x509_crt_t	*cas;	/* the trusted CAs, for CRL checks */
+	unsigned int		 ncas;
 	/* A client's chain and key, handed over by tlssess's callback. */
 	gnutls_pcert_st		*pcert;
 	unsigned int		 npcert;
 	gnutls_privkey_t	 pkey;
+	int			 keys_in_cred;	/* the credentials free them */
 	char			 priority[1024];
 };
 
 /*
  * Load the files named in f.  Returns a new configuration, or NULL with a
  * one-line reason naming the file ("certs/ca.pem: no certificate found")
- * in err.
+ * in err.  Each CRL must be signed by one of the trusted CAs.  Warnings
+ * (a private key others can read, an expired CRL) go to stderr through
+ * warn(); with f->strict a readable key is an error.
  */
 struct tlsconf *tlsconf_load(const struct tlsconf_files *f, char *err,
 	    size_t errlen);

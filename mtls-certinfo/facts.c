@@ -132,37 +132,6 @@ get_ids(gnutls_x509_crt_t crt, struct facts *f)
 		peer_hex(id, len, f->aki);
 }
 
-/* The SHA-256 of the DER SubjectPublicKeyInfo: the key pin. */
-static int
-get_pin(gnutls_x509_crt_t crt, struct facts *f)
-{
-	gnutls_pubkey_t pub;
-	gnutls_datum_t spki = { NULL, 0 }, digest, b64 = { NULL, 0 };
-	unsigned char h[32];
-	int	 ret;
-
-	if ((ret = gnutls_pubkey_init(&pub)) < 0)
-		return ret;
-	if ((ret = gnutls_pubkey_import_x509(pub, crt, 0)) < 0 ||
-	    (ret = gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER,
-	    &spki)) < 0 ||
-	    (ret = gnutls_hash_fast(GNUTLS_DIG_SHA256, spki.data, spki.size,
-	    h)) < 0)
-		goto out;
-	digest.data = h;
-	digest.size = sizeof(h);
-	if ((ret = gnutls_base64_encode2(&digest, &b64)) < 0)
-		goto out;
-	snprintf(f->spki_sha256_b64, sizeof(f->spki_sha256_b64), "%.*s",
-	    (int)b64.size, (char *)b64.data);
-	peer_hex(h, sizeof(h), f->spki_sha256_hex);
-out:
-	gnutls_free(b64.data);
-	gnutls_free(spki.data);
-	gnutls_pubkey_deinit(pub);
-	return ret < 0 ? ret : 0;
-}
-
 static void
 get_key(gnutls_x509_crt_t crt, struct facts *f)
 {
@@ -210,7 +179,7 @@ facts_get(gnutls_x509_crt_t crt, time_t now, struct facts *f)
 	    &len)) < 0)
 		return ret;
 	peer_hex(fpr, len, f->sha1);
-	get_pin(crt, f);
+	peer_spki_sha256(crt, f->spki_sha256_b64, f->spki_sha256_hex);
 	get_key(crt, f);
 	get_sans(crt, f);
 	get_usages(crt, f);

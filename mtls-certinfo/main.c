@@ -237,9 +237,13 @@ main(int argc, char *argv[])
 	/* Input: files (or stdin), or a live server. */
 	password = read_password(passfile);
 	if (connect != NULL) {
-		struct tlsconf_files f = { certfile, keyfile, NULL, priority,
-		    0 };
+		struct tlsconf_files f;
 		struct tlsconf *conf;
+
+		memset(&f, 0, sizeof(f));
+		f.cert = certfile;
+		f.key = keyfile;
+		f.priority = priority;
 
 		if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
 			die(EXIT_USAGE, "%s", err);

@@ -106,6 +106,11 @@ explain_identity(gnutls_session_t s, const char *name, char *msg, size_t n)
 		cat(msg, n, " before %s", pc.not_before_s);
 		status &= ~(GNUTLS_CERT_NOT_ACTIVATED | GNUTLS_CERT_INVALID);
 	}
+	if (status & GNUTLS_CERT_REVOKED) {
+		cat(msg, n, "%sserver certificate is revoked (by a CRL or its "
+		    "stapled OCSP response)", *msg ? "; " : "");
+		status &= ~(GNUTLS_CERT_REVOKED | GNUTLS_CERT_INVALID);
+	}
 	if (status & GNUTLS_CERT_PURPOSE_MISMATCH) {
 		cat(msg, n, "%sserver certificate is not for server use "
 		    "(its extended key usage lacks serverAuth)",

@@ -31,21 +31,34 @@
 #define DEFAULT_TIMEOUT	30
 #define BYE_MS		5000
 
+#define MAX_PINS	16
+#define MAX_CRLS	16
+
+enum { OPT_CRL = 256, OPT_PIN, OPT_REQUIRE_OCSP, OPT_STRICT };
+
 static const char synopsis[] =
-    "usage: mtls-send [-hVv] [-C cafile] [-c certfile] [-k keyfile]\n"
-    "                 [-n servername] [-p priority] [-t seconds]\n"
-    "                 [host[:port]]\n";
+    "usage: mtls-send [-hVv] [--require-ocsp] [--strict] [-C cafile]\n"
+    "                 [-c certfile] [-k keyfile] [-n servername]\n"
+    "                 [-p priority] [-t seconds] [--crl file]\n"
+    "                 [--pin sha256//base64] [host[:port]]\n";
 
 static const char options_help[] =
     "  -C, --ca FILE         trusted CAs for the server's certificate\n"
     "                        (default " DEFAULT_CA ")\n"
-    "  -c, --cert FILE       client certificate chain, leaf first\n"
-    "                        (default " DEFAULT_CERT ")\n"
+    "  -c, --cert FILE       client certificate chain, leaf first, or a\n"
+    "                        pkcs11: URI (default " DEFAULT_CERT ")\n"
+    "      --crl FILE        refuse a server this CRL revokes (repeatable)\n"
     "  -h, --help            show this help and exit\n"
-    "  -k, --key FILE        client private key (default " DEFAULT_KEY ")\n"
+    "  -k, --key FILE        client private key, or a pkcs11: URI\n"
+    "                        (default " DEFAULT_KEY ")\n"
     "  -n, --servername NAME name the server's certificate must carry\n"
     "                        (default: the host given)\n"
+    "      --pin sha256//BASE64\n"
+    "                        the server's public key must match a pin\n"
+    "                        (repeatable), besides normal verification\n"
     "  -p, --priority STRING GnuTLS priority string replacing the default\n"
+    "      --require-ocsp    the server must staple a valid OCSP response\n"
+    "      --strict          a private key others can read is fatal\n"
     "  -t, --timeout SECONDS bound connect and handshake (default 30), and\n"
     "                        idle waits when given\n"
     "  -V, --version         show the version and exit\n"
@@ -74,16 +87,84 @@ show_session(gnutls_session_t s)
 	}
 }
 
+/* "sha256//BASE64" (or the bare BASE64) into out.  0, or -1 and err. */
+static int
+pin_parse(const char *text, char out[45], char *err, size_t errlen)
+{
+	const char *v = text;
+
+	if (strncmp(v, "sha256//", 8) == 0)
+		v += 8;
+	if (strlen(v) != 44 || v[43] != '=' || strspn(v,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+	    != 44) {
+		snprintf(err, errlen, "--pin \"%s\": not a SHA-256 pin "
+		    "(sha256// and 44 base64 characters)", text);
+		return -1;
+	}
+	memcpy(out, v, 45);
+	return 0;
+}
+
+/*
+ * What normal verification does not cover: --pin (the server's key must
+ * match one) and --require-ocsp (a valid stapled response).  A stapled
+ * "revoked" response already failed the handshake.  Returns SEND_OK, or
+ * SEND_IDENTITY with the reason in err.
+ */
+static int
+check_extra(gnutls_session_t s, char pins[][45], int npins, int require_ocsp,
+    char *err, size_t errlen)
+{
+	const gnutls_datum_t *chain;
+	gnutls_x509_crt_t crt;
+	unsigned int n = 0;
+	char	 pin[45];
+	int	 i, ret;
+
+	if (require_ocsp && !gnutls_ocsp_status_request_is_checked(s, 0)) {
+		snprintf(err, errlen, "server stapled no valid OCSP response "
+		    "(--require-ocsp)");
+		return SEND_IDENTITY;
+	}
+	if (npins == 0)
+		return SEND_OK;
+	chain = gnutls_certificate_get_peers(s, &n);
+	if (n == 0 || gnutls_x509_crt_init(&crt) < 0) {
+		snprintf(err, errlen, "no server certificate to check --pin");
+		return SEND_IDENTITY;
+	}
+	ret = gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER);
+	if (ret == 0)
+		ret = peer_spki_sha256(crt, pin, NULL);
+	gnutls_x509_crt_deinit(crt);
+	if (ret < 0) {
+		snprintf(err, errlen, "server certificate: %s",
+		    gnutls_strerror(ret));
+		return SEND_IDENTITY;
+	}
+	for (i = 0; i < npins; i++)
+		if (strcmp(pins[i], pin) == 0)
+			return SEND_OK;
+	snprintf(err, errlen, "server key matches no --pin (its pin is "
+	    "sha256//%s)", pin);
+	return SEND_IDENTITY;
+}
+
 int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "ca",		required_argument,	NULL, 'C' },
 		{ "cert",	required_argument,	NULL, 'c' },
+		{ "crl",	required_argument,	NULL, OPT_CRL },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "key",	required_argument,	NULL, 'k' },
 		{ "servername",	required_argument,	NULL, 'n' },
+		{ "pin",	required_argument,	NULL, OPT_PIN },
 		{ "priority",	required_argument,	NULL, 'p' },
+		{ "require-ocsp", no_argument,		NULL, OPT_REQUIRE_OCSP },
+		{ "strict",	no_argument,		NULL, OPT_STRICT },
 		{ "timeout",	required_argument,	NULL, 't' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ "verbose",	no_argument,		NULL, 'v' },
@@ -96,6 +177,9 @@ main(int argc, char *argv[])
 	struct pump p;
 	gnutls_session_t s;
 	const char *target = DEFAULT_TARGET, *name = NULL;
+	const char *crls[MAX_CRLS];
+	char	 pins[MAX_PINS][45];
+	int	 npins = 0, require_ocsp = 0;
 	char	 err[1024], peer[ADDR_STRMAX];
 	int	 ch, fd, ret, status, verbose = 0, idle_s = 0;
 	int	 timeout_s = DEFAULT_TIMEOUT;
@@ -105,12 +189,34 @@ main(int argc, char *argv[])
 	f.cert = DEFAULT_CERT;
 	f.key = DEFAULT_KEY;
 	f.ca = DEFAULT_CA;
+	f.crls = crls;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":C:c:hk:n:p:t:Vv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'C':
 			f.ca = optarg;
+			break;
+		case OPT_CRL:
+			if (f.ncrls == MAX_CRLS)
+				die(SEND_USAGE, "--crl: at most %d files",
+				    MAX_CRLS);
+			crls[f.ncrls++] = optarg;
+			break;
+		case OPT_PIN:
+			if (npins == MAX_PINS)
+				die(SEND_USAGE, "--pin: at most %d pins",
+				    MAX_PINS);
+			if (pin_parse(optarg, pins[npins], err,
+			    sizeof(err)) < 0)
+				die(SEND_USAGE, "%s", err);
+			npins++;
+			break;
+		case OPT_REQUIRE_OCSP:
+			require_ocsp = 1;
+			break;
+		case OPT_STRICT:
+			f.strict = 1;
 			break;
 		case 'c':
 			f.cert = optarg;
@@ -178,6 +284,9 @@ main(int argc, char *argv[])
 	}
 	if (verbose)
 		show_session(s);
+	if ((status = check_extra(s, pins, npins, require_ocsp, err,
+	    sizeof(err))) != SEND_OK)
+		die(status, "%s: %s", peer, err);
 
 	/* Data, both ways at once, until both sides have closed. */
 	memset(&p, 0, sizeof(p));

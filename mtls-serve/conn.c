@@ -49,9 +49,44 @@ send_refusal_alert(gnutls_session_t s, int err)
 	}
 }
 
+/*
+ * --allow: the first rule that admits the client, or NULL.  Without rules
+ * every client the CA vouches for is admitted; *rule is then "".
+ */
+static int
+admitted(gnutls_session_t s, const struct serve_opts *o, const char **rule,
+    struct peer_cert *pc)
+{
+	const gnutls_datum_t *chain;
+	const struct allow_rule *r;
+	gnutls_x509_crt_t crt;
+	unsigned int n = 0;
+
+	*rule = "";
+	memset(pc, 0, sizeof(*pc));
+	chain = gnutls_certificate_get_peers(s, &n);
+	if (n == 0 || gnutls_x509_crt_init(&crt) < 0)
+		return 0;
+	if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) < 0 ||
+	    peer_describe(crt, pc) < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return 0;
+	}
+	if (o->nallow == 0) {
+		gnutls_x509_crt_deinit(crt);
+		return 1;
+	}
+	r = allow_match(o->allow, o->nallow, crt);
+	gnutls_x509_crt_deinit(crt);
+	if (r != NULL)
+		*rule = r->text;
+	return r != NULL;
+}
+
 /* The client's certificate and the session's parameters, in one line. */
 static void
-log_handshake(gnutls_session_t s, unsigned long id, enum verbosity v)
+log_handshake(gnutls_session_t s, unsigned long id, enum verbosity v,
+    const char *rule)
 {
 	const gnutls_datum_t *chain;
 	unsigned int n = 0;
@@ -80,6 +115,8 @@ log_handshake(gnutls_session_t s, unsigned long id, enum verbosity v)
 			logline_fmt(&l, "client_chain", "%u", n);
 		}
 	}
+	if (*rule != '\0')
+		logline_str(&l, "allow", rule);
 	if (v >= LOG_VERBOSE && gnutls_server_name_get(s, sni, &snilen, &type,
 	    0) == 0 && type == GNUTLS_NAME_DNS)
 		logline_str(&l, "sni", sni);
@@ -96,6 +133,8 @@ conn_serve(int fd, const char *peer, unsigned long id,
 	struct pump_xform x;
 	struct pump p;
 	char	 why[512];
+	const char *rule;
+	struct peer_cert pc;
 	long long start = timefmt_monotonic_ms();
 	int	 ret, one = 1, status;
 
@@ -124,8 +163,20 @@ conn_serve(int fd, const char *peer, unsigned long id,
 		gnutls_deinit(s);
 		return ret == TLSSESS_E_TIMEOUT ? CONN_TIMEOUT : CONN_REFUSED;
 	}
+	if (!admitted(s, o, &rule, &pc)) {
+		/* Verified, but not one of those --allow admits. */
+		gnutls_alert_send(s, GNUTLS_AL_FATAL, GNUTLS_A_ACCESS_DENIED);
+		logline_begin(&l, id, "refused");
+		logline_str(&l, "peer", peer);
+		logline_str(&l, "reason", "not allowed");
+		logline_str(&l, "client_subject", pc.subject);
+		logline_str(&l, "client_sha256", pc.sha256);
+		logline_emit(&l);
+		gnutls_deinit(s);
+		return CONN_REFUSED;
+	}
 	if (o->verbosity >= LOG_NORMAL)
-		log_handshake(s, id, o->verbosity);
+		log_handshake(s, id, o->verbosity, rule);
 
 	memset(&p, 0, sizeof(p));
 	x = echo_xform(&e, peer, o->raw);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gnutls/gnutls.h>
 
@@ -17,6 +18,7 @@
 #include "listen.h"
 #include "logline.h"
 #include "peer.h"
+#include "privdrop.h"
 #include "serve.h"
 #include "server.h"
 #include "tlsconf.h"
@@ -29,28 +31,44 @@
 #define DEFAULT_TIMEOUT		30
 #define DEFAULT_MAX_CONNS	64
 
+enum {
+	OPT_ALLOW = 256, OPT_CRL, OPT_MAX_PER_IP, OPT_OCSP, OPT_STRICT
+};
+
 static const char synopsis[] =
-    "usage: mtls-serve [-hqrVv] [-C cafile] [-c certfile] [-k keyfile]\n"
-    "                  [-l [addr]:port] [-m maxconns] [-p priority]\n"
-    "                  [-t seconds]\n";
+    "usage: mtls-serve [-hqrVv] [--strict] [-C cafile] [-c certfile]\n"
+    "                  [-k keyfile] [-l [addr]:port] [-m maxconns]\n"
+    "                  [-p priority] [-t seconds] [-u user] [--allow rule]\n"
+    "                  [--crl file] [--max-per-ip n]\n"
+    "                  [--ocsp-response file]\n";
 
 static const char options_help[] =
+    "      --allow RULE      admit only clients matching a rule (repeatable):\n"
+    "                        cn:GLOB ou:GLOB dns:GLOB uri:GLOB email:GLOB\n"
+    "                        sha256:HEX pin-sha256:BASE64\n"
     "  -C, --ca FILE         trusted CAs for client certificates\n"
     "                        (default " DEFAULT_CA ")\n"
-    "  -c, --cert FILE       server certificate chain, leaf first\n"
-    "                        (default " DEFAULT_CERT ")\n"
+    "  -c, --cert FILE       server certificate chain, leaf first, or a\n"
+    "                        pkcs11: URI (default " DEFAULT_CERT ")\n"
+    "      --crl FILE        refuse clients this CRL revokes (repeatable)\n"
     "  -h, --help            show this help and exit\n"
-    "  -k, --key FILE        server private key (default " DEFAULT_KEY ")\n"
+    "  -k, --key FILE        server private key, or a pkcs11: URI\n"
+    "                        (default " DEFAULT_KEY ")\n"
     "  -l, --listen [ADDR]:PORT\n"
     "                        where to listen (default " DEFAULT_LISTEN
     ", all addresses;\n"
     "                        port 0 picks a free port)\n"
     "  -m, --max-conns N     serve at most N clients at once; more are\n"
     "                        closed at once and logged (default 64)\n"
+    "      --max-per-ip N    serve at most N clients from one address\n"
+    "      --ocsp-response FILE\n"
+    "                        staple this DER OCSP response\n"
     "  -p, --priority STRING GnuTLS priority string replacing the default\n"
     "  -q, --quiet           log only refusals and errors\n"
     "  -r, --raw             echo bytes exactly instead of decorated lines\n"
+    "      --strict          a private key others can read is fatal\n"
     "  -t, --timeout SECONDS handshake and idle limit (default 30)\n"
+    "  -u, --user USER       run as USER once listening\n"
     "  -V, --version         show the version and exit\n"
     "  -v, --verbose         log more detail per connection\n";
 
@@ -68,6 +86,7 @@ log_identity(const struct tlsconf *conf, const char *certpath)
 	peer_log(&l, "", &pc);
 	logline_fmt(&l, "chain", "%u", conf->nchain);
 	logline_fmt(&l, "trusted_cas", "%u", conf->nca);
+	logline_fmt(&l, "crls", "%u", conf->ncrl);
 	logline_emit(&l);
 	if (pc.not_after < time(NULL))
 		warn("%s: certificate expired %s", certpath, pc.not_after_s);
@@ -76,20 +95,38 @@ log_identity(const struct tlsconf *conf, const char *certpath)
 		    pc.not_before_s);
 }
 
+static void
+log_user(const char *user)
+{
+	struct logline l;
+
+	logline_begin(&l, 0, "privileges-dropped");
+	logline_str(&l, "user", user);
+	logline_fmt(&l, "uid", "%ld", (long)getuid());
+	logline_fmt(&l, "gid", "%ld", (long)getgid());
+	logline_emit(&l);
+}
+
 int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "allow",	required_argument,	NULL, OPT_ALLOW },
 		{ "ca",		required_argument,	NULL, 'C' },
 		{ "cert",	required_argument,	NULL, 'c' },
+		{ "crl",	required_argument,	NULL, OPT_CRL },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "key",	required_argument,	NULL, 'k' },
 		{ "listen",	required_argument,	NULL, 'l' },
 		{ "max-conns",	required_argument,	NULL, 'm' },
+		{ "max-per-ip",	required_argument,	NULL, OPT_MAX_PER_IP },
+		{ "ocsp-response", required_argument,	NULL, OPT_OCSP },
 		{ "priority",	required_argument,	NULL, 'p' },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "raw",	no_argument,		NULL, 'r' },
+		{ "strict",	no_argument,		NULL, OPT_STRICT },
 		{ "timeout",	required_argument,	NULL, 't' },
+		{ "user",	required_argument,	NULL, 'u' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ NULL,		0,			NULL, 0 }
@@ -99,6 +136,7 @@ main(int argc, char *argv[])
 	struct tlsconf *conf;
 	struct listeners l;
 	struct addr a;
+	const char *crls[SERVE_MAX_CRLS];
 	char	 err[1024];
 	int	 ch, status;
 
@@ -112,12 +150,41 @@ main(int argc, char *argv[])
 	f.key = DEFAULT_KEY;
 	f.ca = DEFAULT_CA;
 	f.server = 1;
+	f.crls = crls;
 	opterr = 0;	/* our own messages, named by the short program name */
-	while ((ch = getopt_long(argc, argv, ":C:c:hk:l:m:p:qrt:Vv", longopts,
+	while ((ch = getopt_long(argc, argv, ":C:c:hk:l:m:p:qrt:u:Vv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case OPT_ALLOW:
+			if (o.nallow == SERVE_MAX_RULES)
+				die(2, "--allow: at most %d rules",
+				    SERVE_MAX_RULES);
+			if (allow_parse(optarg, &o.allow[o.nallow], err,
+			    sizeof(err)) < 0)
+				die(2, "%s", err);
+			o.nallow++;
+			break;
 		case 'C':
 			f.ca = optarg;
+			break;
+		case OPT_CRL:
+			if (f.ncrls == SERVE_MAX_CRLS)
+				die(2, "--crl: at most %d files",
+				    SERVE_MAX_CRLS);
+			crls[f.ncrls++] = optarg;
+			break;
+		case OPT_MAX_PER_IP:
+			o.max_per_ip = cli_number(optarg, "--max-per-ip", 1,
+			    100000);
+			break;
+		case OPT_OCSP:
+			f.ocsp = optarg;
+			break;
+		case OPT_STRICT:
+			f.strict = 1;
+			break;
+		case 'u':
+			o.user = optarg;
 			break;
 		case 'c':
 			f.cert = optarg;
@@ -177,8 +244,15 @@ main(int argc, char *argv[])
 		die(1, "%s", err);
 	log_identity(conf, f.cert);
 
+	/* Privileges: none needed from here on. */
+	if (o.user != NULL) {
+		if (privdrop(o.user, err, sizeof(err)) < 0)
+			die(1, "%s", err);
+		log_user(o.user);
+	}
+
 	/* Serve until told to stop. */
-	status = server_run(&l, conf, &o);
+	status = server_run(&l, &conf, &f, &o);
 
 	/* Cleanup. */
 	tlsconf_free(conf);

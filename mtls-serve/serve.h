@@ -4,7 +4,11 @@
 #ifndef MTLS_SERVE_H
 #define MTLS_SERVE_H
 
+#include "allow.h"
 #include "tlsconf.h"
+
+#define SERVE_MAX_RULES	64
+#define SERVE_MAX_CRLS	16
 
 /* How much a connection is logged: -q, default, -v. */
 enum verbosity { LOG_QUIET = -1, LOG_NORMAL = 0, LOG_VERBOSE = 1 };
@@ -14,7 +18,11 @@ struct serve_opts {
 	int		 raw;		/* echo bytes, not decorated lines */
 	int		 timeout_s;	/* handshake and idle limit */
 	int		 max_conns;	/* concurrent children */
+	int		 max_per_ip;	/* concurrent children per address */
 	enum verbosity	 verbosity;
+	struct allow_rule allow[SERVE_MAX_RULES];	/* none: any client */
+	int		 nallow;
+	const char	*user;		/* drop to this user after set-up */
 };
 
 /* Exit statuses of a connection's process, reported by the parent. */

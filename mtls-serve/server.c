@@ -13,11 +13,13 @@
 #include "conn.h"
 #include "diag.h"
 #include "logline.h"
+#include "peer.h"
 #include "server.h"
 #include "timefmt.h"
 
 static volatile sig_atomic_t got_term;
 static volatile sig_atomic_t got_chld;
+static volatile sig_atomic_t got_hup;
 
 static void
 on_term(int sig)
@@ -32,11 +34,65 @@ on_chld(int sig)
 	got_chld = 1;
 }
 
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	got_hup = 1;
+}
+
 struct children {
 	pid_t		*pid;		/* 0: free slot */
 	unsigned long	*id;
+	char		(*ip)[ADDR_STRMAX];	/* the client's address */
 	int		 max, n;
 };
+
+/* How many children serve clients from ip. */
+static int
+count_ip(const struct children *c, const char *ip)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < c->max; i++)
+		if (c->pid[i] != 0 && strcmp(c->ip[i], ip) == 0)
+			n++;
+	return n;
+}
+
+/*
+ * SIGHUP: read every file again.  New connections get the new set; open
+ * ones keep theirs (their process has its own copy).  If anything is
+ * wrong, the old set stays and the log says why.
+ */
+static void
+reload(struct tlsconf **conf, const struct tlsconf_files *f)
+{
+	struct tlsconf *fresh;
+	struct peer_cert pc;
+	struct logline l;
+	char	 err[1024];
+
+	got_hup = 0;
+	if ((fresh = tlsconf_load(f, err, sizeof(err))) == NULL) {
+		logline_begin(&l, 0, "reload-failed");
+		logline_str(&l, "reason", err);
+		logline_str(&l, "keeping", "the previous credentials");
+		logline_emit(&l);
+		return;
+	}
+	tlsconf_free(*conf);
+	*conf = fresh;
+	logline_begin(&l, 0, "reloaded");
+	if (fresh->nchain > 0 && peer_describe(fresh->chain[0], &pc) == 0) {
+		logline_str(&l, "serial", pc.serial);
+		logline_str(&l, "sha256", pc.sha256);
+		logline_str(&l, "not_after", pc.not_after_s);
+	}
+	logline_fmt(&l, "trusted_cas", "%u", fresh->nca);
+	logline_fmt(&l, "crls", "%u", fresh->ncrl);
+	logline_emit(&l);
+}
 
 static const char *
 conn_status_name(int status)
@@ -100,6 +156,7 @@ child(int fd, const char *peer, unsigned long id, struct listeners *l,
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	/* ^C at a terminal reaches the whole group: let the parent decide. */
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &sa, NULL);
@@ -116,7 +173,7 @@ accept_one(int lfd, struct listeners *l, struct children *c,
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	struct logline lg;
-	char	 peer[ADDR_STRMAX], why[64];
+	char	 peer[ADDR_STRMAX], ip[ADDR_STRMAX], why[160];
 	unsigned long id;
 	pid_t	 pid;
 	int	 fd, i;
@@ -134,6 +191,18 @@ accept_one(int lfd, struct listeners *l, struct children *c,
 	}
 	id = (*next_id)++;
 	addr_format((struct sockaddr *)&ss, peer, sizeof(peer));
+	addr_format_host((struct sockaddr *)&ss, ip, sizeof(ip));
+	if (o->max_per_ip > 0 && count_ip(c, ip) >= o->max_per_ip) {
+		/* One address cannot take every slot from the others. */
+		logline_begin(&lg, id, "refused");
+		logline_str(&lg, "peer", peer);
+		snprintf(why, sizeof(why), "too many connections from %s (%d)",
+		    ip, o->max_per_ip);
+		logline_str(&lg, "reason", why);
+		logline_emit(&lg);
+		close(fd);
+		return;
+	}
 	if (c->n >= c->max) {
 		/* Excess is closed at once, not queued: nobody waits blind. */
 		logline_begin(&lg, id, "refused");
@@ -160,6 +229,7 @@ accept_one(int lfd, struct listeners *l, struct children *c,
 		child(fd, peer, id, l, conf, o, mask);
 	c->pid[i] = pid;
 	c->id[i] = id;
+	snprintf(c->ip[i], sizeof(c->ip[i]), "%s", ip);
 	c->n++;
 	close(fd);
 }
@@ -190,8 +260,8 @@ drain(struct children *c, int ms, enum verbosity v, const sigset_t *mask)
 }
 
 int
-server_run(struct listeners *l, const struct tlsconf *conf,
-    const struct serve_opts *o)
+server_run(struct listeners *l, struct tlsconf **conf,
+    const struct tlsconf_files *f, const struct serve_opts *o)
 {
 	struct children c;
 	struct sigaction sa;
@@ -205,7 +275,8 @@ server_run(struct listeners *l, const struct tlsconf *conf,
 	c.max = o->max_conns;
 	c.pid = calloc((size_t)c.max, sizeof(*c.pid));
 	c.id = calloc((size_t)c.max, sizeof(*c.id));
-	if (c.pid == NULL || c.id == NULL)
+	c.ip = calloc((size_t)c.max, sizeof(*c.ip));
+	if (c.pid == NULL || c.id == NULL || c.ip == NULL)
 		die(1, "out of memory");
 
 	/*
@@ -216,11 +287,14 @@ server_run(struct listeners *l, const struct tlsconf *conf,
 	sigaddset(&block, SIGCHLD);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &orig);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = on_chld;
 	sa.sa_flags = SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, NULL);
@@ -239,6 +313,8 @@ server_run(struct listeners *l, const struct tlsconf *conf,
 		e = errno;
 		if (got_chld)
 			reap(&c, o->verbosity);
+		if (got_hup)
+			reload(conf, f);
 		if (r < 0) {
 			if (e == EINTR)
 				continue;
@@ -250,8 +326,8 @@ server_run(struct listeners *l, const struct tlsconf *conf,
 		}
 		for (i = 0; i < l->n && !got_term; i++)
 			if (pfd[i].revents & POLLIN)
-				accept_one(pfd[i].fd, l, &c, &next_id, conf, o,
-				    &orig);
+				accept_one(pfd[i].fd, l, &c, &next_id, *conf,
+				    o, &orig);
 	}
 
 	/* Shutdown: no new clients; the current ones get time to finish. */
@@ -266,5 +342,6 @@ server_run(struct listeners *l, const struct tlsconf *conf,
 	logline_emit(&lg);
 	free(c.pid);
 	free(c.id);
+	free(c.ip);
 	return status;
 }

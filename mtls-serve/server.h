@@ -12,10 +12,11 @@
 /*
  * Accept on every socket in l until SIGTERM or SIGINT, then stop
  * accepting, give the children timeout_s seconds to finish, end the rest
- * with SIGTERM, and reap them all.  Returns the program's exit status (0,
- * or 1 if the loop itself failed).
+ * with SIGTERM, and reap them all.  SIGHUP loads f again into *conf (the
+ * old set stays if the new one fails).  Returns the program's exit status
+ * (0, or 1 if the loop itself failed).
  */
-int	 server_run(struct listeners *l, const struct tlsconf *conf,
-	    const struct serve_opts *o);
+int	 server_run(struct listeners *l, struct tlsconf **conf,
+	    const struct tlsconf_files *f, const struct serve_opts *o);
 
 #endif

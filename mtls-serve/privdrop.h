@@ -1,0 +1,16 @@
+/*
+ * privdrop: become an unprivileged user once the privileged work (binding
+ * a low port, reading root-only keys) is done.
+ */
+#ifndef MTLS_PRIVDROP_H
+#define MTLS_PRIVDROP_H
+
+#include <stddef.h>
+
+/*
+ * Switch groups, group and user to those of user, and check that root
+ * cannot be regained.  Returns 0, or -1 with the reason in err.
+ */
+int	 privdrop(const char *user, char *err, size_t errlen);
+
+#endif
