@@ -16,6 +16,8 @@
 
 #define PKCS11_PREFIX	"pkcs11:"
 #define PKCS11_PIN_ENV	"MTLS_PKCS11_PIN"
+#define CRL_TIME_FLAGS	(GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED | \
+			    GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE)
 
 static int
 is_pem(const unsigned char *data, size_t len)
@@ -339,16 +341,28 @@ load_crl(struct tlsconf *c, const char *path, char *err, size_t errlen)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (gnutls_x509_crl_verify(crls[i], c->cas, c->ncas, 0,
-		    &status) < 0 || status != 0) {
+		/*
+		 * The signature only: its dates are looked at below (GnuTLS
+		 * flags an old CRL as invalid even without time checks).
+		 */
+		if (gnutls_x509_crl_verify(crls[i], c->cas, c->ncas,
+		    GNUTLS_VERIFY_DISABLE_TIME_CHECKS, &status) < 0)
+			status = GNUTLS_CERT_INVALID;
+		if (status & CRL_TIME_FLAGS)
+			status &= ~(CRL_TIME_FLAGS | GNUTLS_CERT_INVALID);
+		if (status != 0) {
 			snprintf(err, errlen, "%s: CRL not signed by a trusted "
 			    "CA", path);
 			goto out;
 		}
 		next = gnutls_x509_crl_get_next_update(crls[i]);
-		if (next != (time_t)-1 && next < time(NULL))
-			warn("%s: CRL expired %s; the certificates it covers "
-			    "are refused until it is renewed", path,
+		if (next == (time_t)-1)
+			continue;
+		if (c->crl_next_update == 0 || next < c->crl_next_update)
+			c->crl_next_update = next;
+		if (next < time(NULL))
+			warn("%s: CRL expired %s; peers are refused until it "
+			    "is renewed", path,
 			    timefmt_rfc3339(when, sizeof(when), next));
 	}
 	if ((ret = gnutls_certificate_set_x509_crl_mem(c->cred, &d,
@@ -414,6 +428,18 @@ tlsconf_load(const struct tlsconf_files *f, char *err, size_t errlen)
 fail:
 	tlsconf_free(c);
 	return NULL;
+}
+
+int
+tlsconf_crl_stale(const struct tlsconf *c, char *why, size_t n)
+{
+	char	 when[TIMEFMT_MAX];
+
+	if (c->crl_next_update == 0 || time(NULL) <= c->crl_next_update)
+		return 0;
+	snprintf(why, n, "revocation data too old: a CRL expired %s",
+	    timefmt_rfc3339(when, sizeof(when), c->crl_next_update));
+	return 1;
 }
 
 void

@@ -9,6 +9,7 @@
 #define MTLS_TLSCONF_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
@@ -45,6 +46,7 @@ struct tlsconf {
 	unsigned int		 nchain;
 	unsigned int		 nca;	/* how many CAs are trusted */
 	unsigned int		 ncrl;	/* CRLs in use */
+	time_t			 crl_next_update; /* the earliest; 0: none */
 	gnutls_x509_crt_t	*cas;	/* the trusted CAs, for CRL checks */
 	unsigned int		 ncas;
 	/* A client's chain and key, handed over by tlssess's callback. */
@@ -64,6 +66,13 @@ struct tlsconf {
  */
 struct tlsconf *tlsconf_load(const struct tlsconf_files *f, char *err,
 	    size_t errlen);
+
+/*
+ * Is a CRL in use past its next update?  Then the peers it covers cannot
+ * be judged: callers refuse them (fail closed).  Returns 1 with a reason
+ * in why, or 0.
+ */
+int	 tlsconf_crl_stale(const struct tlsconf *c, char *why, size_t n);
 
 /* Free c; tlsconf_free(NULL) does nothing. */
 void	 tlsconf_free(struct tlsconf *c);

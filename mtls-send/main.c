@@ -107,14 +107,15 @@ pin_parse(const char *text, char out[45], char *err, size_t errlen)
 }
 
 /*
- * What normal verification does not cover: --pin (the server's key must
- * match one) and --require-ocsp (a valid stapled response).  A stapled
+ * What normal verification does not cover: a stale CRL (fail closed),
+ * --pin (the server's key must match one) and --require-ocsp (a valid
+ * stapled response).  A stapled
  * "revoked" response already failed the handshake.  Returns SEND_OK, or
  * SEND_IDENTITY with the reason in err.
  */
 static int
-check_extra(gnutls_session_t s, char pins[][45], int npins, int require_ocsp,
-    char *err, size_t errlen)
+check_extra(gnutls_session_t s, const struct tlsconf *conf, char pins[][45],
+    int npins, int require_ocsp, char *err, size_t errlen)
 {
 	const gnutls_datum_t *chain;
 	gnutls_x509_crt_t crt;
@@ -122,6 +123,8 @@ check_extra(gnutls_session_t s, char pins[][45], int npins, int require_ocsp,
 	char	 pin[45];
 	int	 i, ret;
 
+	if (tlsconf_crl_stale(conf, err, errlen))
+		return SEND_IDENTITY;
 	if (require_ocsp && !gnutls_ocsp_status_request_is_checked(s, 0)) {
 		snprintf(err, errlen, "server stapled no valid OCSP response "
 		    "(--require-ocsp)");
@@ -284,7 +287,7 @@ main(int argc, char *argv[])
 	}
 	if (verbose)
 		show_session(s);
-	if ((status = check_extra(s, pins, npins, require_ocsp, err,
+	if ((status = check_extra(s, conf, pins, npins, require_ocsp, err,
 	    sizeof(err))) != SEND_OK)
 		die(status, "%s: %s", peer, err);
 

@@ -163,6 +163,17 @@ conn_serve(int fd, const char *peer, unsigned long id,
 		gnutls_deinit(s);
 		return ret == TLSSESS_E_TIMEOUT ? CONN_TIMEOUT : CONN_REFUSED;
 	}
+	if (tlsconf_crl_stale(conf, why, sizeof(why))) {
+		/* Fail closed: without fresh revocation data, nobody. */
+		gnutls_alert_send(s, GNUTLS_AL_FATAL,
+		    GNUTLS_A_CERTIFICATE_UNKNOWN);
+		logline_begin(&l, id, "refused");
+		logline_str(&l, "peer", peer);
+		logline_str(&l, "reason", why);
+		logline_emit(&l);
+		gnutls_deinit(s);
+		return CONN_REFUSED;
+	}
 	if (!admitted(s, o, &rule, &pc)) {
 		/* Verified, but not one of those --allow admits. */
 		gnutls_alert_send(s, GNUTLS_AL_FATAL, GNUTLS_A_ACCESS_DENIED);

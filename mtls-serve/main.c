@@ -231,6 +231,8 @@ main(int argc, char *argv[])
 		die(2, "unexpected argument \"%s\" (see --help)", argv[0]);
 	if (addr_parse(o.listen, DEFAULT_PORT, 1, &a, err, sizeof(err)) < 0)
 		die(2, "--listen %s", err);
+	if (o.user != NULL && privdrop_check(o.user, err, sizeof(err)) < 0)
+		die(2, "%s", err);
 
 	/* Writing to a vanished peer must be an error, not a death. */
 	cli_ignore_sigpipe();

@@ -9,8 +9,8 @@
 
 #include "privdrop.h"
 
-int
-privdrop(const char *user, char *err, size_t errlen)
+static struct passwd *
+lookup(const char *user, char *err, size_t errlen)
 {
 	struct passwd *pw;
 
@@ -18,12 +18,28 @@ privdrop(const char *user, char *err, size_t errlen)
 	if ((pw = getpwnam(user)) == NULL) {
 		snprintf(err, errlen, "--user %s: %s", user,
 		    errno ? strerror(errno) : "no such user");
-		return -1;
+		return NULL;
 	}
 	if (pw->pw_uid == 0) {
 		snprintf(err, errlen, "--user %s: that is root", user);
-		return -1;
+		return NULL;
 	}
+	return pw;
+}
+
+int
+privdrop_check(const char *user, char *err, size_t errlen)
+{
+	return lookup(user, err, errlen) == NULL ? -1 : 0;
+}
+
+int
+privdrop(const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	if ((pw = lookup(user, err, errlen)) == NULL)
+		return -1;
 	/* Groups first: after setuid() we could no longer change them. */
 	if (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
 	    setuid(pw->pw_uid) < 0) {

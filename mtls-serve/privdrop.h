@@ -7,6 +7,9 @@
 
 #include <stddef.h>
 
+/* Does user exist (and is it not root)?  0, or -1 with err set. */
+int	 privdrop_check(const char *user, char *err, size_t errlen);
+
 /*
  * Switch groups, group and user to those of user, and check that root
  * cannot be regained.  Returns 0, or -1 with the reason in err.

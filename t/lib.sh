@@ -322,3 +322,41 @@ tls_www_server
 signing_key
 expiration_days = 10'
 }
+
+# mkcrl CADIR CANAME OUT [CERT...]: a CRL from CADIR/CANAME revoking CERTs
+# (none: an empty CRL), valid 30 days.
+mkcrl() {
+	_cad=$1 _can=$2 _out=$3
+	shift 3
+	printf 'crl_next_update = 30\ncrl_number = %s\n' "$(date +%s)" >"$_out.tmpl"
+	if [ $# -gt 0 ]; then
+		cat "$@" >"$_out.revoked"
+		certtool --generate-crl --load-ca-privkey "$_cad/$_can-key.pem" \
+		    --load-ca-certificate "$_cad/$_can-cert.pem" \
+		    --load-certificate "$_out.revoked" --template "$_out.tmpl" \
+		    --outfile "$_out" 2>/dev/null
+	else
+		certtool --generate-crl --load-ca-privkey "$_cad/$_can-key.pem" \
+		    --load-ca-certificate "$_cad/$_can-cert.pem" \
+		    --template "$_out.tmpl" --outfile "$_out" 2>/dev/null
+	fi
+}
+
+# ocsp_response PKIDIR CERT STATUS OUT: a DER OCSP response from the PKI's
+# CA for CERT, with STATUS good or revoked (openssl ocsp, index file).
+ocsp_response() {
+	_p=$1 _c=$2 _st=$3 _out=$4
+	_ser=$(openssl x509 -in "$_c" -noout -serial | cut -d= -f2)
+	_exp=$(date -u -d '+1 year' +%y%m%d%H%M%SZ)
+	_rev=$(date -u -d '-1 day' +%y%m%d%H%M%SZ)
+	if [ "$_st" = revoked ]; then
+		printf 'R\t%s\t%s\t%s\tunknown\t/CN=x\n' "$_exp" "$_rev" "$_ser"
+	else
+		printf 'V\t%s\t\t%s\tunknown\t/CN=x\n' "$_exp" "$_ser"
+	fi >"$_out.index"
+	openssl ocsp -issuer "$_p/ca-cert.pem" -cert "$_c" -no_nonce \
+	    -reqout "$_out.req" >/dev/null 2>&1
+	openssl ocsp -index "$_out.index" -rsigner "$_p/ca-cert.pem" \
+	    -rkey "$_p/ca-key.pem" -CA "$_p/ca-cert.pem" -reqin "$_out.req" \
+	    -respout "$_out" -ndays 1 >/dev/null 2>&1
+}

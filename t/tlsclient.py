@@ -26,6 +26,7 @@ async def main():
     ap.add_argument("--expect-bytes", type=int)
     ap.add_argument("--expect-lines", type=int)
     ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--source", help="local address to connect from")
     a = ap.parse_args()
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -38,7 +39,8 @@ async def main():
         ctx.minimum_version = ssl.TLSVersion.TLSv1_3
 
     reader, writer = await asyncio.open_connection(
-        a.host, a.port, ssl=ctx, server_hostname=a.servername)
+        a.host, a.port, ssl=ctx, server_hostname=a.servername,
+        local_addr=(a.source, 0) if a.source else None)
     out = sys.stdout.buffer
 
     async def send():
