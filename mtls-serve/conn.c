@@ -1,3 +1,4 @@
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -135,6 +136,7 @@ conn_serve(int fd, const char *peer, unsigned long id,
 	char	 why[512];
 	const char *rule;
 	struct peer_cert pc;
+	struct rusage ru;
 	long long start = timefmt_monotonic_ms();
 	int	 ret, one = 1, status;
 
@@ -223,6 +225,8 @@ conn_serve(int fd, const char *peer, unsigned long id,
 		logline_fmt(&l, "records_out", "%llu", p.records_out);
 		logline_fmt(&l, "duration_ms", "%lld",
 		    timefmt_monotonic_ms() - start);
+		if (getrusage(RUSAGE_SELF, &ru) == 0)
+			logline_fmt(&l, "max_rss_kb", "%ld", ru.ru_maxrss);
 		logline_emit(&l);
 	}
 	gnutls_deinit(s);
