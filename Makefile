@@ -14,13 +14,29 @@ PROVE      = prove
 # SANITIZE=1 builds with AddressSanitizer and UBSan into build-san/.
 SANITIZE   =
 
-ifeq ($(SANITIZE),1)
+# FUZZ=1 (used by `make fuzz`) builds libFuzzer targets with clang into
+# build-fuzz/; otherwise the fuzz targets get a replay driver instead.
+FUZZ       =
+FUZZ_SECONDS = 30
+FUZZ_TARGETS = certinfo addr allow
+
+ifeq ($(FUZZ),1)
+B          = build-fuzz
+SANFLAGS   = -fsanitize=fuzzer-no-link,address,undefined \
+             -fno-omit-frame-pointer
+FUZZ_LINK  = -fsanitize=fuzzer
+FUZZ_DRIVER =
+else ifeq ($(SANITIZE),1)
 B          = build-san
 SANFLAGS   = -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
+FUZZ_LINK  =
+FUZZ_DRIVER = $(B)/obj/t/fuzz/replay.o
 else
 B          = build
 SANFLAGS   =
+FUZZ_LINK  =
+FUZZ_DRIVER = $(B)/obj/t/fuzz/replay.o
 endif
 
 PKGS       = gnutls libtasn1
@@ -46,11 +62,14 @@ COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/obj/%.o)
 SERVE_OBJ  = $(SERVE_SRC:%.c=$(B)/obj/%.o)
 SEND_OBJ   = $(SEND_SRC:%.c=$(B)/obj/%.o)
 CERTINFO_OBJ = $(CERTINFO_SRC:%.c=$(B)/obj/%.o)
+CERTINFO_LIB = $(filter-out %/main.o,$(CERTINFO_OBJ))
+FUZZ_BINS  = $(FUZZ_TARGETS:%=$(B)/fuzz-%)
 
 PROGS      = $(B)/mtls-serve $(B)/mtls-send $(B)/mtls-certinfo
 MANS       = man/mtls-serve.1 man/mtls-send.1 man/mtls-certinfo.1
 
-.PHONY: all check install uninstall clean certs demo bench fuzz lint-man
+.PHONY: all check install uninstall clean certs demo bench fuzz fuzz-build \
+        lint-man
 
 all: $(PROGS)
 
@@ -63,11 +82,24 @@ $(B)/mtls-send: $(SEND_OBJ) $(COMMON_OBJ)
 $(B)/mtls-certinfo: $(CERTINFO_OBJ) $(COMMON_OBJ)
 	$(CC) $(MTLS_LDFLAGS) -o $@ $(CERTINFO_OBJ) $(COMMON_OBJ) $(MTLS_LIBS)
 
+$(B)/fuzz-certinfo: $(B)/obj/t/fuzz/fuzz_certinfo.o $(CERTINFO_LIB) \
+        $(COMMON_OBJ) $(FUZZ_DRIVER)
+	$(CC) $(MTLS_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(MTLS_LIBS)
+
+$(B)/fuzz-addr: $(B)/obj/t/fuzz/fuzz_addr.o $(COMMON_OBJ) $(FUZZ_DRIVER)
+	$(CC) $(MTLS_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(MTLS_LIBS)
+
+$(B)/fuzz-allow: $(B)/obj/t/fuzz/fuzz_allow.o $(B)/obj/mtls-serve/allow.o \
+        $(COMMON_OBJ) $(FUZZ_DRIVER)
+	$(CC) $(MTLS_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(MTLS_LIBS)
+
+$(B)/obj/t/fuzz/%.o: MTLS_CPPFLAGS += -Imtls-certinfo -Imtls-serve
+
 $(B)/obj/%.o: %.c common/*.h mtls-serve/*.h mtls-send/*.h mtls-certinfo/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(MTLS_CPPFLAGS) $(MTLS_CFLAGS) -c -o $@ $<
 
-check: all lint-man
+check: all $(FUZZ_BINS) lint-man
 	MTLS_BIN=$(CURDIR)/$(B) $(PROVE) t/
 
 lint-man:
@@ -90,5 +122,18 @@ uninstall:
 	cd $(DESTDIR)$(BINDIR) && rm -f $(notdir $(PROGS))
 	cd $(DESTDIR)$(MANPREFIX)/man1 && rm -f $(notdir $(MANS))
 
+# Each target runs FUZZ_SECONDS from the seed corpus in t/fuzz/corpus;
+# what it finds new goes to build-fuzz/corpus-NAME (copy keepers to t/).
+fuzz:
+	$(MAKE) FUZZ=1 CC=clang fuzz-build
+	for t in $(FUZZ_TARGETS); do \
+		mkdir -p build-fuzz/corpus-$$t && \
+		build-fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) \
+		    -timeout=10 -rss_limit_mb=2048 \
+		    build-fuzz/corpus-$$t t/fuzz/corpus/$$t || exit 1; \
+	done
+
+fuzz-build: $(FUZZ_BINS)
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

@@ -363,6 +363,20 @@ out:
 }
 
 int
+load_data(struct certlist *l, const unsigned char *data, size_t len,
+    const char *name, const char *password, char *err, size_t errlen)
+{
+	if (len == 0) {
+		snprintf(err, errlen, "%s: empty input: no certificate found",
+		    name);
+		return -1;
+	}
+	if (memmem(data, len, "-----BEGIN ", 11) != NULL)
+		return load_pem(l, (const char *)data, len, name, err, errlen);
+	return load_der_input(l, data, len, password, name, err, errlen);
+}
+
+int
 load_file(struct certlist *l, const char *path, const char *password,
     char *err, size_t errlen)
 {
@@ -373,14 +387,7 @@ load_file(struct certlist *l, const char *path, const char *password,
 
 	if (file_read(path, &data, &len, err, errlen) < 0)
 		return -1;
-	if (len == 0) {
-		snprintf(err, errlen, "%s: empty input: no certificate found",
-		    name);
-		rv = -1;
-	} else if (memmem(data, len, "-----BEGIN ", 11) != NULL)
-		rv = load_pem(l, (const char *)data, len, name, err, errlen);
-	else
-		rv = load_der_input(l, data, len, password, name, err, errlen);
+	rv = load_data(l, data, len, name, password, err, errlen);
 	free(data);
 	return rv;
 }

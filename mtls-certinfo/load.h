@@ -28,6 +28,10 @@ struct certlist {
 int	 load_file(struct certlist *l, const char *path, const char *password,
 	    char *err, size_t errlen);
 
+/* The same for data already in memory, named name in messages. */
+int	 load_data(struct certlist *l, const unsigned char *data, size_t len,
+	    const char *name, const char *password, char *err, size_t errlen);
+
 /* Append a DER certificate (from a live server). */
 int	 load_der(struct certlist *l, const unsigned char *der, size_t len,
 	    const char *source, char *err, size_t errlen);
