@@ -211,6 +211,34 @@ fails_with 2 '--user no-such-user-here: no such user' \
     "--user with an unknown user: exit 2" "$BIN/mtls-serve" \
     -l 127.0.0.1:0 $S -u no-such-user-here
 
+# Peer-controlled text in the log: a client whose CN holds a newline, a
+# forged log line and a terminal escape sequence.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+    -out "$T/evil-key.pem" 2>/dev/null
+chmod 600 "$T/evil-key.pem"
+evil=$(printf 'evil\nmtls-serve: time=0 event=handshake forged=yes \033[31mred')
+openssl req -new -key "$T/evil-key.pem" -subj "/CN=$evil" \
+    -out "$T/evil.csr" 2>/dev/null
+printf 'extendedKeyUsage=clientAuth\n' >"$T/evil.ext"
+openssl x509 -req -in "$T/evil.csr" -CA "$P/ca-cert.pem" \
+    -CAkey "$P/ca-key.pem" -set_serial 77 -days 2 -extfile "$T/evil.ext" \
+    -out "$T/evil-cert.pem" 2>/dev/null
+# shellcheck disable=SC2086
+serve_start "$T/evil.log" $S
+echo hi | "$BIN/mtls-send" -C "$P/ca-cert.pem" -c "$T/evil-cert.pem" \
+    -k "$T/evil-key.pem" "localhost:$PORT" >/dev/null
+is "$?" 0 "a client with a hostile CN is served (the CA signed it)"
+waitfor 5 has_log "$T/evil.log" 'event=closed'
+serve_stop "$SPID"
+ok "no forged line in the log" test "$(count_log "$T/evil.log" '^mtls-serve: time=0 ')" = 0
+ok "every log line is one of ours" \
+    test "$(grep -cv '^mtls-serve: time=' "$T/evil.log")" = 0
+ok "no escape character reaches the log" \
+    test "$(tr -dc '\033' <"$T/evil.log" | wc -c)" = 0
+like "$(grep 'event=handshake' "$T/evil.log")" \
+    'client_subject="CN=evil\\nmtls-serve: time=0 event=handshake forged=yes \\x1b\[31mred"' \
+    "the CN is logged escaped, newline and ESC visible"
+
 # Key file permissions.
 cp "$P/server-key.pem" "$T/open-key.pem"
 chmod 644 "$T/open-key.pem"
