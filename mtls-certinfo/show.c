@@ -4,6 +4,30 @@
 #include "json.h"
 #include "report.h"
 
+/*
+ * Text from a certificate, with control characters shown as \xHH: a
+ * subject must not be able to drive the terminal it is printed on.
+ */
+static void
+safe(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\x%02x", *p);
+		else
+			fputc(*p, out);
+}
+
+static void
+field(FILE *out, const char *label, const char *val)
+{
+	fprintf(out, "  %-20s", label);
+	safe(out, val);
+	fputc('\n', out);
+}
+
 static void
 list_text(FILE *out, const char *label, const struct strlist *l,
     const char *prefix)
@@ -13,8 +37,10 @@ list_text(FILE *out, const char *label, const struct strlist *l,
 	if (l->n == 0)
 		return;
 	fprintf(out, "  %-20s", label);
-	for (i = 0; i < l->n; i++)
-		fprintf(out, "%s%s%s", i ? ", " : "", prefix, l->v[i]);
+	for (i = 0; i < l->n; i++) {
+		fprintf(out, "%s%s", i ? ", " : "", prefix);
+		safe(out, l->v[i]);
+	}
 	fputc('\n', out);
 }
 
@@ -38,8 +64,8 @@ cert_text(FILE *out, const struct report *r, unsigned int i)
 
 	fprintf(out, "Certificate #%u (%s)%s\n", i, r->certs->source[i],
 	    f->self_signed ? " self-signed" : "");
-	fprintf(out, "  %-20s%s\n", "Subject:", f->id.subject);
-	fprintf(out, "  %-20s%s\n", "Issuer:", f->id.issuer);
+	field(out, "Subject:", f->id.subject);
+	field(out, "Issuer:", f->id.issuer);
 	fprintf(out, "  %-20s%s\n", "Serial:", f->id.serial);
 	validity_text(out, f);
 	fprintf(out, "  %-20s%s %u bits%s%s\n", "Public key:",
@@ -95,8 +121,7 @@ probe_text(FILE *out, const struct probe *p)
 		fprintf(out, "  %-20s%s\n", "Accepted issuers:",
 		    "any (the server named none)");
 	for (i = 0; i < p->req.nissuers; i++)
-		fprintf(out, "  %-20s%s\n", i ? "" : "Accepted issuers:",
-		    p->req.issuers[i]);
+		field(out, i ? "" : "Accepted issuers:", p->req.issuers[i]);
 	if (*p->req.sigalgs)
 		fprintf(out, "  %-20s%s\n", "Signature algs:", p->req.sigalgs);
 	if (p->have_client_cert)
@@ -123,8 +148,11 @@ show_text(FILE *out, const struct report *r)
 		cert_text(out, r, i);
 		fputc('\n', out);
 	}
-	for (k = 0; k < r->chain.n; k++)
-		fprintf(out, "Chain: %s\n", r->chain.d[k].msg);
+	for (k = 0; k < r->chain.n; k++) {
+		fputs("Chain: ", out);
+		safe(out, r->chain.d[k].msg);
+		fputc('\n', out);
+	}
 	if (r->verdict.done) {
 		fprintf(out, "Verification: %s", r->verdict.ok ? "OK" :
 		    "FAILED");

@@ -78,6 +78,17 @@ else
 	ok "certtool made the hostile certificate" false
 fi
 
+# Control characters in a subject never reach the terminal raw.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/esc-key.pem" -out "$T/esc.pem" -days 2 \
+    -subj "/CN=$(printf 'esc\033[2Jcleared\nnext')" 2>/dev/null
+$F "$T/esc.pem" >"$T/esc.out"
+is "$?" 0 "a subject with control characters: exit 0"
+ok "no raw control character in the text output" \
+    test "$(tr -dc '\001-\010\013-\037\177' <"$T/esc.out" | wc -c)" = 0
+like "$(grep 'Subject:' "$T/esc.out")" 'CN=esc\\x1b\[2Jcleared\\x0anext' \
+    "they are shown as \\xHH"
+
 # 100 certificates in one file: all shown, PEM and DER alike.
 for i in $(seq 100); do cat "$cert"; done >"$T/100.pem"
 for i in $(seq 100); do cat "$T/c.der"; done >"$T/100.der"
