@@ -167,14 +167,15 @@ enum pump_end
 pump_run(struct pump *p)
 {
 	struct buf up = { 0 }, down = { 0 };
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	size_t	 inflight = 0, used, made;
 	long long last = timefmt_monotonic_ms(), left;
 	int	 in_eof = 0, peer_eof = 0, bye_sent = 0, out_closed = 0;
-	int	 moved, r, nfd, timeout, in_ready, idle;
-	ssize_t	 rd;
+	int	 moved, r, nfd, timeout, in_ready, idle, in_i, out_i;
+	ssize_t	 rd, wr;
 
 	p->bytes_in = p->bytes_out = 0;
+	p->out_closed = 0;
 	p->records_in = p->records_out = 0;
 	p->unsent = 0;
 	p->tls_err = p->local_errno = 0;
@@ -223,6 +224,20 @@ pump_run(struct pump *p)
 						in_eof = 1;
 					}
 				}
+			} else if (down.len > 0 && p->out_nonblock) {
+				/* As much as the reader takes; poll for more. */
+				wr = write(p->out_fd, down.data + down.off,
+				    down.len);
+				if (wr > 0) {
+					down.off += (size_t)wr;
+					down.len -= (size_t)wr;
+					moved = 1;
+				} else if (wr < 0 && errno != EAGAIN &&
+				    errno != EINTR) {
+					p->local_errno = errno;
+					p->end = PUMP_LOCAL_ERROR;
+					goto out;
+				}
 			} else if (down.len > 0) {
 				if (write_all(p->out_fd, down.data + down.off,
 				    down.len) < 0) {
@@ -236,7 +251,7 @@ pump_run(struct pump *p)
 			    p->close_out && !out_closed) {
 				/* Our reader sees the peer's end of data. */
 				close(p->out_fd);
-				out_closed = 1;
+				out_closed = p->out_closed = 1;
 			}
 			if (!got || down.len > 0 || peer_eof)
 				break;
@@ -305,11 +320,17 @@ pump_run(struct pump *p)
 		if (up.len > 0 || (in_eof && !bye_sent))
 			pfd[0].events |= POLLOUT;
 		nfd = 1;
+		in_i = out_i = -1;
 		if (p->xform == NULL && !in_eof &&
 		    (buf_room(&up) > 0 || (!inflight && up.off > 0))) {
-			pfd[1].fd = p->in_fd;
-			pfd[1].events = POLLIN;
-			nfd = 2;
+			pfd[nfd].fd = p->in_fd;
+			pfd[nfd].events = POLLIN;
+			in_i = nfd++;
+		}
+		if (p->xform == NULL && p->out_nonblock && down.len > 0) {
+			pfd[nfd].fd = p->out_fd;
+			pfd[nfd].events = POLLOUT;
+			out_i = nfd++;
 		}
 		timeout = -1;
 		if (p->idle_ms > 0) {
@@ -331,8 +352,10 @@ pump_run(struct pump *p)
 			p->end = PUMP_LOCAL_ERROR;
 			goto out;
 		}
-		in_ready = nfd == 2 && (pfd[1].revents & (POLLIN | POLLHUP |
+		in_ready = in_i > 0 && (pfd[in_i].revents & (POLLIN | POLLHUP |
 		    POLLERR));
+		/* A reader that went away shows up as EPIPE on the write. */
+		(void)out_i;
 		if (r == 0 && !moved && idle) {
 			p->end = PUMP_TIMEOUT;
 			goto out;

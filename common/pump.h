@@ -52,6 +52,8 @@ struct pump {
 	int		 idle_ms;	/* <= 0: no idle limit */
 	int		 stop_at_peer_eof; /* stream: end when peer closes */
 	int		 close_out;	/* stream: close out_fd at peer's end */
+	int		 out_nonblock;	/* out_fd is O_NONBLOCK: never block on
+					   a reader that does not read */
 
 	/* Results. */
 	unsigned long long bytes_in;	/* plaintext received from the peer */
@@ -59,6 +61,7 @@ struct pump {
 	unsigned long long records_in;	/* TLS records received, sent */
 	unsigned long long records_out;
 	size_t		 unsent;	/* input left when the peer closed */
+	int		 out_closed;	/* close_out did close out_fd */
 	int		 tls_err;
 	int		 local_errno;
 	enum pump_end	 end;

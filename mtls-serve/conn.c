@@ -10,6 +10,7 @@
 
 #include "conn.h"
 #include "echo.h"
+#include "exec.h"
 #include "logline.h"
 #include "peer.h"
 #include "pump.h"
@@ -124,6 +125,32 @@ log_handshake(gnutls_session_t s, unsigned long id, enum verbosity v,
 	logline_emit(&l);
 }
 
+/* The echo: the client's data, decorated or raw, back to it. */
+static int
+echo_run(gnutls_session_t s, int fd, const char *peer,
+    const struct serve_opts *o, struct pump *p, struct echo *e)
+{
+	struct pump_xform x;
+
+	memset(p, 0, sizeof(*p));
+	x = echo_xform(e, peer, o->raw);
+	p->s = s;
+	p->sock = fd;
+	p->in_fd = p->out_fd = -1;
+	p->xform = &x;
+	p->idle_ms = o->timeout_s * 1000;
+	switch (pump_run(p)) {
+	case PUMP_DONE:
+		return CONN_OK;
+	case PUMP_TIMEOUT:
+		/* A close_notify still tells the client it was not cut off. */
+		tlssess_bye(s, fd, BYE_MS);
+		return CONN_TIMEOUT;
+	default:
+		return CONN_BROKEN;
+	}
+}
+
 int
 conn_serve(int fd, const char *peer, unsigned long id,
     const struct tlsconf *conf, const struct serve_opts *o)
@@ -131,9 +158,8 @@ conn_serve(int fd, const char *peer, unsigned long id,
 	gnutls_session_t s;
 	struct logline l;
 	struct echo e;
-	struct pump_xform x;
 	struct pump p;
-	char	 why[512];
+	char	 why[512], progst[64];
 	const char *rule;
 	struct peer_cert pc;
 	struct rusage ru;
@@ -191,25 +217,10 @@ conn_serve(int fd, const char *peer, unsigned long id,
 	if (o->verbosity >= LOG_NORMAL)
 		log_handshake(s, id, o->verbosity, rule);
 
-	memset(&p, 0, sizeof(p));
-	x = echo_xform(&e, peer, o->raw);
-	p.s = s;
-	p.sock = fd;
-	p.in_fd = p.out_fd = -1;
-	p.xform = &x;
-	p.idle_ms = o->timeout_s * 1000;
-	switch (pump_run(&p)) {
-	case PUMP_DONE:
-		status = CONN_OK;
-		break;
-	case PUMP_TIMEOUT:
-		/* A close_notify still tells the client it was not cut off. */
-		tlssess_bye(s, fd, BYE_MS);
-		status = CONN_TIMEOUT;
-		break;
-	default:
-		status = CONN_BROKEN;
-	}
+	if (o->prog != NULL)
+		status = exec_run(s, fd, rule, o, &p, progst, sizeof(progst));
+	else
+		status = echo_run(s, fd, peer, o, &p, &e);
 
 	if (o->verbosity >= LOG_NORMAL || status != CONN_OK) {
 		logline_begin(&l, id, "closed");
@@ -219,7 +230,11 @@ conn_serve(int fd, const char *peer, unsigned long id,
 			    why, sizeof(why)));
 		logline_fmt(&l, "bytes_in", "%llu", p.bytes_in);
 		logline_fmt(&l, "bytes_out", "%llu", p.bytes_out);
-		if (!o->raw)
+		if (o->prog != NULL) {
+			logline_str(&l, "program", progst);
+			logline_str(&l, "client_subject", pc.subject);
+			logline_str(&l, "client_sha256", pc.sha256);
+		} else if (!o->raw)
 			logline_fmt(&l, "lines", "%llu", e.lines);
 		logline_fmt(&l, "records_in", "%llu", p.records_in);
 		logline_fmt(&l, "records_out", "%llu", p.records_out);

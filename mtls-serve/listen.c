@@ -136,6 +136,41 @@ listen_open(const struct addr *a, struct listeners *l, char *err,
 	return l->n > 0 ? 0 : -1;
 }
 
+int
+listen_inherited(struct listeners *l, char *err, size_t errlen)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	int	 n, i, fd, fl, type;
+	socklen_t len = sizeof(type);
+
+	memset(l, 0, sizeof(*l));
+	if (pid == NULL || fds == NULL || atol(pid) != (long)getpid())
+		return 0;
+	n = atoi(fds);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (n < 1 || n > LISTEN_MAX) {
+		snprintf(err, errlen, "LISTEN_FDS=%s: expected 1 to %d sockets",
+		    fds, LISTEN_MAX);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		fd = 3 + i;
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+		    type != SOCK_STREAM) {
+			snprintf(err, errlen, "LISTEN_FDS: fd %d is not a "
+			    "stream socket", fd);
+			return -1;
+		}
+		fl = fcntl(fd, F_GETFL);
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		record(l, fd);
+	}
+	return n;
+}
+
 void
 listen_close(struct listeners *l)
 {

@@ -25,6 +25,14 @@ struct listeners {
 int	 listen_open(const struct addr *a, struct listeners *l, char *err,
 	    size_t errlen);
 
+/*
+ * Sockets passed by a service manager (systemd's Accept=no socket
+ * activation): when LISTEN_PID is our pid, LISTEN_FDS sockets from fd 3.
+ * Returns how many were taken (0: none passed), or -1 with err set.  The
+ * variables are removed, so no program we run sees them.
+ */
+int	 listen_inherited(struct listeners *l, char *err, size_t errlen);
+
 /* Close every socket; safe to call twice. */
 void	 listen_close(struct listeners *l);
 

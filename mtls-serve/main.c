@@ -1,6 +1,8 @@
 /*
  * mtls-serve: a fork-per-connection mutual-TLS echo server.
  */
+#include <sys/socket.h>
+
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -13,6 +15,7 @@
 #include <gnutls/gnutls.h>
 
 #include "addr.h"
+#include "conn.h"
 #include "cli.h"
 #include "diag.h"
 #include "listen.h"
@@ -36,11 +39,11 @@ enum {
 };
 
 static const char synopsis[] =
-    "usage: mtls-serve [-hqrVv] [--strict] [-C cafile] [-c certfile]\n"
+    "usage: mtls-serve [-hiqrVv] [--strict] [-C cafile] [-c certfile]\n"
     "                  [-k keyfile] [-l [addr]:port] [-m maxconns]\n"
     "                  [-p priority] [-t seconds] [-u user] [--allow rule]\n"
     "                  [--crl file] [--max-per-ip n]\n"
-    "                  [--ocsp-response file]\n";
+    "                  [--ocsp-response file] [-- program [arg ...]]\n";
 
 static const char options_help[] =
     "      --allow RULE      admit only clients matching a rule (repeatable):\n"
@@ -52,6 +55,7 @@ static const char options_help[] =
     "                        pkcs11: URI (default " DEFAULT_CERT ")\n"
     "      --crl FILE        refuse clients this CRL revokes (repeatable)\n"
     "  -h, --help            show this help and exit\n"
+    "  -i, --inetd           serve the one connection on stdin and exit\n"
     "  -k, --key FILE        server private key, or a pkcs11: URI\n"
     "                        (default " DEFAULT_KEY ")\n"
     "  -l, --listen [ADDR]:PORT\n"
@@ -70,7 +74,9 @@ static const char options_help[] =
     "  -t, --timeout SECONDS handshake and idle limit (default 30)\n"
     "  -u, --user USER       run as USER once listening\n"
     "  -V, --version         show the version and exit\n"
-    "  -v, --verbose         log more detail per connection\n";
+    "  -v, --verbose         log more detail per connection\n"
+    "  -- PROGRAM [ARG...]   run PROGRAM per connection, joined to the\n"
+    "                        decrypted stream, instead of echoing\n";
 
 /* The server's own certificate, once, so the log says what it serves. */
 static void
@@ -95,6 +101,26 @@ log_identity(const struct tlsconf *conf, const char *certpath)
 		    pc.not_before_s);
 }
 
+/* The peer of a connection on stdin, from the socket or the super-server. */
+static const char *
+inetd_peer(char *buf, size_t n)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	const char *ip = getenv("TCPREMOTEIP"), *port = getenv("TCPREMOTEPORT");
+
+	if (getpeername(STDIN_FILENO, (struct sockaddr *)&ss, &len) == 0 &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
+		return addr_format((struct sockaddr *)&ss, buf, n);
+	if (ip == NULL) {
+		ip = getenv("SOCAT_PEERADDR");
+		port = getenv("SOCAT_PEERPORT");
+	}
+	snprintf(buf, n, "%s%s%s", ip ? ip : "unknown", port ? ":" : "",
+	    port ? port : "");
+	return buf;
+}
+
 static void
 log_user(const char *user)
 {
@@ -116,6 +142,7 @@ main(int argc, char *argv[])
 		{ "cert",	required_argument,	NULL, 'c' },
 		{ "crl",	required_argument,	NULL, OPT_CRL },
 		{ "help",	no_argument,		NULL, 'h' },
+		{ "inetd",	no_argument,		NULL, 'i' },
 		{ "key",	required_argument,	NULL, 'k' },
 		{ "listen",	required_argument,	NULL, 'l' },
 		{ "max-conns",	required_argument,	NULL, 'm' },
@@ -137,8 +164,8 @@ main(int argc, char *argv[])
 	struct listeners l;
 	struct addr a;
 	const char *crls[SERVE_MAX_CRLS];
-	char	 err[1024];
-	int	 ch, status;
+	char	 err[1024], peer[ADDR_STRMAX];
+	int	 ch, status, ret;
 
 	/* Options. */
 	memset(&o, 0, sizeof(o));
@@ -152,7 +179,7 @@ main(int argc, char *argv[])
 	f.server = 1;
 	f.crls = crls;
 	opterr = 0;	/* our own messages, named by the short program name */
-	while ((ch = getopt_long(argc, argv, ":C:c:hk:l:m:p:qrt:u:Vv", longopts,
+	while ((ch = getopt_long(argc, argv, ":C:c:hik:l:m:p:qrt:u:Vv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case OPT_ALLOW:
@@ -192,6 +219,9 @@ main(int argc, char *argv[])
 		case 'h':
 			cli_help(synopsis, options_help);
 			return 0;
+		case 'i':
+			o.inetd = 1;
+			break;
 		case 'k':
 			f.key = optarg;
 			break;
@@ -227,8 +257,11 @@ main(int argc, char *argv[])
 	argv += optind;
 
 	/* Sanity checks. */
+	if (argc > 0 && strcmp(argv[-1], "--") != 0)
+		die(2, "unexpected argument \"%s\" (to run a program, put -- "
+		    "before it)", argv[0]);
 	if (argc > 0)
-		die(2, "unexpected argument \"%s\" (see --help)", argv[0]);
+		o.prog = argv;
 	if (addr_parse(o.listen, DEFAULT_PORT, 1, &a, err, sizeof(err)) < 0)
 		die(2, "--listen %s", err);
 	if (o.user != NULL && privdrop_check(o.user, err, sizeof(err)) < 0)
@@ -241,8 +274,20 @@ main(int argc, char *argv[])
 	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
 		die(2, "%s", err);
 
-	/* Bind. */
-	if (listen_open(&a, &l, err, sizeof(err)) < 0)
+	/* One connection on stdin (a super-server accepted it). */
+	if (o.inetd) {
+		if (o.user != NULL && privdrop(o.user, err, sizeof(err)) < 0)
+			die(1, "%s", err);
+		status = conn_serve(STDIN_FILENO, inetd_peer(peer,
+		    sizeof(peer)), 1, conf, &o);
+		tlsconf_free(conf);
+		return status;
+	}
+
+	/* Bind, or take the sockets a service manager passed. */
+	if ((ret = listen_inherited(&l, err, sizeof(err))) < 0)
+		die(1, "%s", err);
+	if (ret == 0 && listen_open(&a, &l, err, sizeof(err)) < 0)
 		die(1, "%s", err);
 	log_identity(conf, f.cert);
 

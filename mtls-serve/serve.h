@@ -23,6 +23,8 @@ struct serve_opts {
 	struct allow_rule allow[SERVE_MAX_RULES];	/* none: any client */
 	int		 nallow;
 	const char	*user;		/* drop to this user after set-up */
+	char		**prog;		/* -- PROGRAM [ARG...]; NULL: echo */
+	int		 inetd;		/* serve the connection on stdin */
 };
 
 /* Exit statuses of a connection's process, reported by the parent. */

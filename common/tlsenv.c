@@ -1,0 +1,231 @@
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "peer.h"
+#include "timefmt.h"
+#include "tlsenv.h"
+#include "tlssess.h"
+
+extern char **environ;
+
+int
+tlsenv_set(struct tlsenv *e, const char *name, const char *value)
+{
+	size_t	 len = strlen(name) + strlen(value) + 2;
+
+	if (e->n >= TLSENV_MAX || (e->v[e->n] = malloc(len)) == NULL)
+		return -1;
+	snprintf(e->v[e->n], len, "%s=%s", name, value);
+	e->n++;
+	e->v[e->n] = NULL;
+	return 0;
+}
+
+static void
+setf(struct tlsenv *e, const char *side, const char *suffix,
+    const char *value)
+{
+	char	 name[64];
+
+	snprintf(name, sizeof(name), "SSL_%s_%s", side, suffix);
+	tlsenv_set(e, name, value);
+}
+
+/* _S_DN_CN, _S_DN_O, _S_DN_OU (and the issuer's) when present. */
+static void
+dn_parts(struct tlsenv *e, gnutls_x509_crt_t crt, const char *side)
+{
+	static const struct {
+		const char	*oid;
+		const char	*suffix;
+	} parts[] = {
+		{ GNUTLS_OID_X520_COMMON_NAME, "S_DN_CN" },
+		{ GNUTLS_OID_X520_ORGANIZATION_NAME, "S_DN_O" },
+		{ GNUTLS_OID_X520_ORGANIZATIONAL_UNIT_NAME, "S_DN_OU" },
+	};
+	char	 buf[1024];
+	size_t	 len, i;
+
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		len = sizeof(buf);
+		if (gnutls_x509_crt_get_dn_by_oid(crt, parts[i].oid, 0, 0, buf,
+		    &len) == 0)
+			setf(e, side, parts[i].suffix, buf);
+	}
+}
+
+static void
+sans(struct tlsenv *e, gnutls_x509_crt_t crt, const char *side)
+{
+	char	 buf[1024], ip[INET6_ADDRSTRLEN], suffix[32];
+	size_t	 len;
+	unsigned int i;
+	int	 t, ndns = 0, nip = 0, nemail = 0, nuri = 0;
+
+	for (i = 0; i < 256; i++) {
+		len = sizeof(buf) - 1;
+		t = gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &len,
+		    NULL);
+		if (t == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (t < 0)
+			continue;
+		buf[len] = '\0';
+		/* A name with a NUL inside would be cut short: skip it. */
+		if (t != GNUTLS_SAN_IPADDRESS && strlen(buf) != len)
+			continue;
+		switch (t) {
+		case GNUTLS_SAN_DNSNAME:
+			snprintf(suffix, sizeof(suffix), "SAN_DNS_%d", ndns++);
+			setf(e, side, suffix, buf);
+			break;
+		case GNUTLS_SAN_IPADDRESS:
+			if ((len != 4 && len != 16) || inet_ntop(len == 4 ?
+			    AF_INET : AF_INET6, buf, ip, sizeof(ip)) == NULL)
+				break;
+			snprintf(suffix, sizeof(suffix), "SAN_IP_%d", nip++);
+			setf(e, side, suffix, ip);
+			break;
+		case GNUTLS_SAN_RFC822NAME:
+			snprintf(suffix, sizeof(suffix), "SAN_Email_%d",
+			    nemail++);
+			setf(e, side, suffix, buf);
+			break;
+		case GNUTLS_SAN_URI:
+			snprintf(suffix, sizeof(suffix), "SAN_URI_%d", nuri++);
+			setf(e, side, suffix, buf);
+			break;
+		}
+	}
+}
+
+int
+tlsenv_session(struct tlsenv *e, gnutls_session_t s, const char *side)
+{
+	const gnutls_datum_t *chain;
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t pem = { NULL, 0 };
+	struct tlssess_info ti;
+	struct peer_cert pc;
+	unsigned int n = 0, type;
+	char	 buf[256], pin[45];
+	size_t	 len = sizeof(buf);
+	int	 ret;
+
+	tlssess_info(s, &ti);
+	/* mod_ssl spells versions "TLSv1.3". */
+	snprintf(buf, sizeof(buf), "TLSv%s", strncmp(ti.version, "TLS", 3) ?
+	    ti.version : ti.version + 3);
+	tlsenv_set(e, "SSL_PROTOCOL", buf);
+	tlsenv_set(e, "SSL_CIPHER", ti.cipher);
+	tlsenv_set(e, "SSL_SESSION_RESUMED", ti.resumed ? "Resumed" :
+	    "Initial");
+	if (strcmp(side, "CLIENT") == 0 && gnutls_server_name_get(s, buf,
+	    &len, &type, 0) == 0 && type == GNUTLS_NAME_DNS)
+		tlsenv_set(e, "SSL_TLS_SNI", buf);
+
+	chain = gnutls_certificate_get_peers(s, &n);
+	if (n == 0 || gnutls_x509_crt_init(&crt) < 0)
+		return -1;
+	if ((ret = gnutls_x509_crt_import(crt, &chain[0],
+	    GNUTLS_X509_FMT_DER)) < 0 || peer_describe(crt, &pc) < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return -1;
+	}
+	/* Only verified peers get this far. */
+	setf(e, side, "VERIFY", "SUCCESS");
+	setf(e, side, "S_DN", pc.subject);
+	dn_parts(e, crt, side);
+	setf(e, side, "I_DN", pc.issuer);
+	/* mod_ssl prints the serial in uppercase hex. */
+	for (len = 0; pc.serial[len] != '\0'; len++)
+		buf[len] = (char)(pc.serial[len] >= 'a' &&
+		    pc.serial[len] <= 'f' ? pc.serial[len] - 32 :
+		    pc.serial[len]);
+	buf[len] = '\0';
+	setf(e, side, "M_SERIAL", buf);
+	setf(e, side, "V_START", pc.not_before_s);
+	setf(e, side, "V_END", pc.not_after_s);
+	snprintf(buf, sizeof(buf), "%ld", (long)((pc.not_after - time(NULL)) /
+	    86400));
+	setf(e, side, "V_REMAIN", buf);
+	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &pem) == 0) {
+		char	*text = malloc(pem.size + 1);
+
+		if (text != NULL) {
+			memcpy(text, pem.data, pem.size);
+			text[pem.size] = '\0';
+			setf(e, side, "CERT", text);
+			free(text);
+		}
+		gnutls_free(pem.data);
+	}
+	sans(e, crt, side);
+	setf(e, side, "CERT_SHA256", pc.sha256);
+	if (peer_spki_sha256(crt, pin, NULL) == 0)
+		setf(e, side, "SPKI_SHA256", pin);
+	gnutls_x509_crt_deinit(crt);
+	return 0;
+}
+
+void
+tlsenv_tcp(struct tlsenv *e, const char *lip, const char *lport,
+    const char *rip, const char *rport)
+{
+	tlsenv_set(e, "PROTO", "TCP");
+	tlsenv_set(e, "TCPLOCALIP", lip);
+	tlsenv_set(e, "TCPLOCALPORT", lport);
+	tlsenv_set(e, "TCPREMOTEIP", rip);
+	tlsenv_set(e, "TCPREMOTEPORT", rport);
+}
+
+/* Inherited variables a program must not see: forgeable or secret. */
+static int
+dropped(const char *kv)
+{
+	static const char *const prefixes[] = {
+		"SSL_", "TCP", "MTLS_", "PROTO=", "LISTEN_", "SOFTHSM",
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(kv, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	return 0;
+}
+
+char **
+tlsenv_environ(struct tlsenv *e)
+{
+	char	**out;
+	size_t	 n = 0, i, k = 0;
+
+	while (environ != NULL && environ[n] != NULL)
+		n++;
+	if ((out = calloc(n + (size_t)e->n + 1, sizeof(*out))) == NULL)
+		return NULL;
+	for (i = 0; i < (size_t)e->n; i++)
+		out[k++] = e->v[i];
+	for (i = 0; i < n; i++)
+		if (!dropped(environ[i]))
+			out[k++] = environ[i];
+	out[k] = NULL;
+	return out;
+}
+
+void
+tlsenv_free(struct tlsenv *e)
+{
+	int	 i;
+
+	for (i = 0; i < e->n; i++)
+		free(e->v[i]);
+	e->n = 0;
+	e->v[0] = NULL;
+}

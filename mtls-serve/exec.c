@@ -1,0 +1,121 @@
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+
+#include "addr.h"
+#include "child.h"
+#include "exec.h"
+#include "logline.h"
+#include "tlsenv.h"
+#include "tlssess.h"
+
+/* How long a last close_notify, or a program's last breath, may take. */
+#define BYE_MS		1000
+#define GRACE_MS	2000
+
+/* Host and port of a socket address, or the fallbacks. */
+static void
+endpoint(const struct sockaddr_storage *ss, int ok, const char *envhost,
+    const char *envport, char *host, size_t hn, char *port, size_t pn)
+{
+	const char *h = NULL, *p = NULL;
+
+	if (ok && (ss->ss_family == AF_INET || ss->ss_family == AF_INET6)) {
+		addr_format_host((const struct sockaddr *)ss, host, hn);
+		snprintf(port, pn, "%u", ntohs(ss->ss_family == AF_INET ?
+		    ((const struct sockaddr_in *)ss)->sin_port :
+		    ((const struct sockaddr_in6 *)ss)->sin6_port));
+		return;
+	}
+	/* Not a TCP socket (a super-server's socketpair): its word. */
+	if (envhost != NULL) {
+		h = getenv(envhost);
+		p = getenv(envport);
+		if (h == NULL && strcmp(envhost, "TCPREMOTEIP") == 0) {
+			h = getenv("SOCAT_PEERADDR");
+			p = getenv("SOCAT_PEERPORT");
+		}
+	}
+	snprintf(host, hn, "%s", h ? h : "unknown");
+	snprintf(port, pn, "%s", p ? p : "0");
+}
+
+int
+exec_run(gnutls_session_t s, int fd, const char *rule,
+    const struct serve_opts *o, struct pump *p, char *progst, size_t n)
+{
+	struct sockaddr_storage ls, rs;
+	socklen_t llen = sizeof(ls), rlen = sizeof(rs);
+	struct tlsenv e;
+	struct child c;
+	struct logline l;
+	char	 lip[ADDR_STRMAX], lport[16], rip[ADDR_STRMAX], rport[16];
+	char	 err[256], **envp;
+	int	 lok, rok, status;
+
+	memset(&e, 0, sizeof(e));
+	lok = getsockname(fd, (struct sockaddr *)&ls, &llen) == 0;
+	rok = getpeername(fd, (struct sockaddr *)&rs, &rlen) == 0;
+	endpoint(&ls, lok, "TCPLOCALIP", "TCPLOCALPORT", lip, sizeof(lip),
+	    lport, sizeof(lport));
+	endpoint(&rs, rok, "TCPREMOTEIP", "TCPREMOTEPORT", rip, sizeof(rip),
+	    rport, sizeof(rport));
+	tlsenv_tcp(&e, lip, lport, rip, rport);
+	tlsenv_session(&e, s, "CLIENT");
+	if (*rule != '\0')
+		tlsenv_set(&e, "MTLS_ALLOW_RULE", rule);
+	if ((envp = tlsenv_environ(&e)) == NULL ||
+	    child_spawn(&c, o->prog, envp, err, sizeof(err)) < 0) {
+		logline_begin(&l, 0, "error");
+		logline_str(&l, "program", o->prog[0]);
+		logline_str(&l, "reason", envp ? err : "out of memory");
+		logline_emit(&l);
+		free(envp);
+		tlsenv_free(&e);
+		tlssess_bye(s, fd, BYE_MS);
+		snprintf(progst, n, "not started");
+		return CONN_BROKEN;
+	}
+	free(envp);
+	tlsenv_free(&e);
+
+	/* Both ways at once; the program's stdin closes at the peer's end. */
+	memset(p, 0, sizeof(*p));
+	p->s = s;
+	p->sock = fd;
+	p->in_fd = c.from_fd;
+	p->out_fd = c.to_fd;
+	p->close_out = 1;
+	p->out_nonblock = 1;
+	p->idle_ms = o->timeout_s * 1000;
+	pump_run(p);
+	close(c.from_fd);
+	if (!p->out_closed)
+		close(c.to_fd);
+
+	switch (p->end) {
+	case PUMP_DONE:
+		status = CONN_OK;
+		break;
+	case PUMP_TIMEOUT:
+		tlssess_bye(s, fd, BYE_MS);
+		status = CONN_TIMEOUT;
+		break;
+	case PUMP_LOCAL_ERROR:
+		/* The program stopped reading (EPIPE): it has had its say. */
+		tlssess_bye(s, fd, BYE_MS);
+		status = p->local_errno == EPIPE ? CONN_OK : CONN_BROKEN;
+		break;
+	default:
+		status = CONN_BROKEN;
+	}
+	child_status(child_reap(c.pid, GRACE_MS), progst, n);
+	return status;
+}

@@ -1,0 +1,25 @@
+/*
+ * exec: run a program for a connection (mtls-serve -- PROGRAM).  The TLS
+ * engine stays in this process; the program sees only plaintext on its
+ * stdin and stdout, and who the peer is in its environment.
+ */
+#ifndef MTLS_EXEC_H
+#define MTLS_EXEC_H
+
+#include <stddef.h>
+
+#include <gnutls/gnutls.h>
+
+#include "pump.h"
+#include "serve.h"
+
+/*
+ * Run o->prog joined to session s on socket fd.  rule is the --allow rule
+ * that admitted the peer ("" for none).  Fills p with the pump's results
+ * and progst with how the program ended.  Returns an enum conn_status.
+ */
+int	 exec_run(gnutls_session_t s, int fd, const char *rule,
+	    const struct serve_opts *o, struct pump *p, char *progst,
+	    size_t n);
+
+#endif
