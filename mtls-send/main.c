@@ -2,6 +2,10 @@
  * mtls-send: standard input through mutual TLS to a server, its replies to
  * standard output.
  */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -13,6 +17,7 @@
 #include <gnutls/gnutls.h>
 
 #include "addr.h"
+#include "child.h"
 #include "cli.h"
 #include "connect.h"
 #include "diag.h"
@@ -21,6 +26,7 @@
 #include "pump.h"
 #include "send.h"
 #include "tlsconf.h"
+#include "tlsenv.h"
 #include "tlssess.h"
 
 #define DEFAULT_TARGET	"localhost:9443"
@@ -40,7 +46,8 @@ static const char synopsis[] =
     "usage: mtls-send [-hVv] [--require-ocsp] [--strict] [-C cafile]\n"
     "                 [-c certfile] [-k keyfile] [-n servername]\n"
     "                 [-p priority] [-t seconds] [--crl file]\n"
-    "                 [--pin sha256//base64] [host[:port]]\n";
+    "                 [--pin sha256//base64] [host[:port]]\n"
+    "                 [-- program [arg ...]]\n";
 
 static const char options_help[] =
     "  -C, --ca FILE         trusted CAs for the server's certificate\n"
@@ -62,7 +69,9 @@ static const char options_help[] =
     "  -t, --timeout SECONDS bound connect and handshake (default 30), and\n"
     "                        idle waits when given\n"
     "  -V, --version         show the version and exit\n"
-    "  -v, --verbose         show connection details on stderr\n";
+    "  -v, --verbose         show connection details on stderr\n"
+    "  -- PROGRAM [ARG...]   PROGRAM talks to the server: its stdout is\n"
+    "                        sent, the replies are its stdin\n";
 
 /* -v: what was negotiated and who the server is. */
 static void
@@ -154,6 +163,72 @@ check_extra(gnutls_session_t s, const struct tlsconf *conf, char pins[][45],
 	return SEND_IDENTITY;
 }
 
+/*
+ * -- PROGRAM: start it with the server's identity in SSL_SERVER_* and the
+ * TCP endpoints in TCP*, joined to the session by pipes.
+ */
+static int
+spawn_program(char **prog, gnutls_session_t s, int fd, struct child *c,
+    char *err, size_t errlen)
+{
+	struct sockaddr_storage ls, rs;
+	socklen_t llen = sizeof(ls), rlen = sizeof(rs);
+	struct tlsenv e;
+	char	 lip[ADDR_STRMAX], rip[ADDR_STRMAX], lport[16], rport[16];
+	char	**envp;
+	int	 rv;
+
+	memset(&e, 0, sizeof(e));
+	if (getsockname(fd, (struct sockaddr *)&ls, &llen) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&rs, &rlen) < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	addr_format_host((struct sockaddr *)&ls, lip, sizeof(lip));
+	addr_format_host((struct sockaddr *)&rs, rip, sizeof(rip));
+	snprintf(lport, sizeof(lport), "%u", ntohs(ls.ss_family == AF_INET ?
+	    ((struct sockaddr_in *)&ls)->sin_port :
+	    ((struct sockaddr_in6 *)&ls)->sin6_port));
+	snprintf(rport, sizeof(rport), "%u", ntohs(rs.ss_family == AF_INET ?
+	    ((struct sockaddr_in *)&rs)->sin_port :
+	    ((struct sockaddr_in6 *)&rs)->sin6_port));
+	tlsenv_tcp(&e, lip, lport, rip, rport);
+	tlsenv_session(&e, s, "SERVER");
+	if ((envp = tlsenv_environ(&e)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		tlsenv_free(&e);
+		return -1;
+	}
+	rv = child_spawn(c, prog, envp, err, errlen);
+	free(envp);
+	tlsenv_free(&e);
+	return rv;
+}
+
+/*
+ * The program's end: close our ends, reap it.  A sound connection gives
+ * the program's own status (128 + N for signal N), as env(1) and
+ * timeout(1) do; a failed one keeps ours.
+ */
+static int
+end_program(struct child *c, const struct pump *p, int status, int verbose)
+{
+	char	 how[64];
+	int	 st;
+
+	close(c->from_fd);
+	if (!p->out_closed)
+		close(c->to_fd);
+	st = child_reap(c->pid, 2000);
+	if (verbose || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		warn("program: %s", child_status(st, how, sizeof(how)));
+	if (status != SEND_OK)
+		return status;
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : SEND_NETWORK;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -181,11 +256,27 @@ main(int argc, char *argv[])
 	gnutls_session_t s;
 	const char *target = DEFAULT_TARGET, *name = NULL;
 	const char *crls[MAX_CRLS];
-	char	 pins[MAX_PINS][45];
-	int	 npins = 0, require_ocsp = 0;
+	char	 pins[MAX_PINS][45], **prog = NULL;
+	int	 npins = 0, require_ocsp = 0, i;
+	struct child c;
 	char	 err[1024], peer[ADDR_STRMAX];
 	int	 ch, fd, ret, status, verbose = 0, idle_s = 0;
 	int	 timeout_s = DEFAULT_TIMEOUT;
+
+	/*
+	 * "-- PROGRAM [ARG...]" first: what follows the first "--" is the
+	 * program's, whatever getopt would make of it.
+	 */
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			prog = i + 1 < argc ? &argv[i + 1] : NULL;
+			if (prog == NULL)
+				die(SEND_USAGE, "-- must be followed by a "
+				    "program");
+			argv[i] = NULL;
+			argc = i;
+			break;
+		}
 
 	/* Options. */
 	memset(&f, 0, sizeof(f));
@@ -255,8 +346,8 @@ main(int argc, char *argv[])
 
 	/* Defaults and sanity checks. */
 	if (argc > 1)
-		die(SEND_USAGE, "unexpected argument \"%s\" (see --help)",
-		    argv[1]);
+		die(SEND_USAGE, "unexpected argument \"%s\" (to run a "
+		    "program, put -- before it)", argv[1]);
 	if (argc == 1)
 		target = argv[0];
 	if (addr_parse(target, DEFAULT_PORT, 0, &a, err, sizeof(err)) < 0)
@@ -291,14 +382,21 @@ main(int argc, char *argv[])
 	    sizeof(err))) != SEND_OK)
 		die(status, "%s: %s", peer, err);
 
+	/* With a program: it talks to the server instead of stdin/stdout. */
+	if (prog != NULL && spawn_program(prog, s, fd, &c, err,
+	    sizeof(err)) < 0)
+		die(SEND_NETWORK, "%s", err);
+
 	/* Data, both ways at once, until both sides have closed. */
 	memset(&p, 0, sizeof(p));
 	p.s = s;
 	p.sock = fd;
-	p.in_fd = STDIN_FILENO;
-	p.out_fd = STDOUT_FILENO;
+	p.in_fd = prog ? c.from_fd : STDIN_FILENO;
+	p.out_fd = prog ? c.to_fd : STDOUT_FILENO;
 	p.idle_ms = idle_s * 1000;
-	p.stop_at_peer_eof = 1;
+	p.stop_at_peer_eof = prog == NULL;
+	p.close_out = prog != NULL;
+	p.out_nonblock = prog != NULL;
 	status = SEND_OK;
 	switch (pump_run(&p)) {
 	case PUMP_DONE:
@@ -335,14 +433,21 @@ main(int argc, char *argv[])
 		status = SEND_NETWORK;
 		break;
 	case PUMP_LOCAL_ERROR:
-		warn("standard %s: %s", p.local_errno == EPIPE ? "output" :
-		    "input or output", strerror(p.local_errno));
+		if (prog != NULL && p.local_errno == EPIPE) {
+			/* The program stopped reading: it has had its say. */
+			tlssess_bye(s, fd, BYE_MS);
+			break;
+		}
+		warn("%s: %s", prog ? prog[0] : "standard input or output",
+		    strerror(p.local_errno));
 		status = SEND_NETWORK;
 		break;
 	}
 	if (verbose && status == SEND_OK)
 		warn("%llu bytes sent, %llu received, closed with close_notify",
 		    p.bytes_out, p.bytes_in);
+	if (prog != NULL)
+		status = end_program(&c, &p, status, verbose);
 
 	/* Cleanup. */
 	gnutls_deinit(s);
