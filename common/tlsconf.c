@@ -413,6 +413,12 @@ tlsconf_load(const struct tlsconf_files *f, char *err, size_t errlen)
 		    gnutls_strerror(ret));
 		goto fail;
 	}
+	if (f->server && (ret = gnutls_session_ticket_key_generate(
+	    &c->ticket_key)) < 0) {
+		snprintf(err, errlen, "session ticket key: %s",
+		    gnutls_strerror(ret));
+		goto fail;
+	}
 	snprintf(c->priority, sizeof(c->priority), "%s%s",
 	    f->priority ? f->priority : TLSCONF_PRIORITY,
 	    f->server && f->priority == NULL ? ":%SERVER_PRECEDENCE" : "");
@@ -459,6 +465,10 @@ tlsconf_free(struct tlsconf *c)
 	}
 	/* The array is ours; the credentials copied it. */
 	gnutls_free(c->pcert);
+	if (c->ticket_key.data != NULL) {
+		gnutls_memset(c->ticket_key.data, 0, c->ticket_key.size);
+		gnutls_free(c->ticket_key.data);
+	}
 	gnutls_certificate_free_credentials(c->cred);
 	tlsconf_free_certs(c->chain, c->nchain);
 	tlsconf_free_certs(c->cas, c->ncas);

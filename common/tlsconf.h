@@ -54,6 +54,12 @@ struct tlsconf {
 	unsigned int		 npcert;
 	gnutls_privkey_t	 pkey;
 	int			 keys_in_cred;	/* the credentials free them */
+	/*
+	 * A server's session ticket master key: made once in the parent,
+	 * so any child resumes any ticket.  GnuTLS derives the keys it
+	 * uses from it, rotating them; a reload makes a new master.
+	 */
+	gnutls_datum_t		 ticket_key;
 	char			 priority[1024];
 };
 

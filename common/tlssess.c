@@ -55,6 +55,11 @@ tlssess_server(gnutls_session_t *s, const struct tlsconf *c, int fd)
 	if ((ret = common_setup(*s, c, fd)) < 0)
 		goto fail;
 	gnutls_certificate_server_set_request(*s, GNUTLS_CERT_REQUIRE);
+	/* TLS 1.3 tickets, TLS 1.2 session tickets: resumption, any child. */
+	if (c->ticket_key.data != NULL &&
+	    (ret = gnutls_session_ticket_enable_server(*s,
+	    &c->ticket_key)) < 0)
+		goto fail;
 	gnutls_session_set_verify_cert2(*s, client_purpose, 1, 0);
 	return 0;
 fail:

@@ -25,6 +25,7 @@
 #include "peer.h"
 #include "pump.h"
 #include "send.h"
+#include "session.h"
 #include "tlsconf.h"
 #include "tlsenv.h"
 #include "tlssess.h"
@@ -40,14 +41,14 @@
 #define MAX_PINS	16
 #define MAX_CRLS	16
 
-enum { OPT_CRL = 256, OPT_PIN, OPT_REQUIRE_OCSP, OPT_STRICT };
+enum { OPT_CRL = 256, OPT_PIN, OPT_REQUIRE_OCSP, OPT_SESSION, OPT_STRICT };
 
 static const char synopsis[] =
     "usage: mtls-send [-hVv] [--require-ocsp] [--strict] [-C cafile]\n"
     "                 [-c certfile] [-k keyfile] [-n servername]\n"
     "                 [-p priority] [-t seconds] [--crl file]\n"
-    "                 [--pin sha256//base64] [host[:port]]\n"
-    "                 [-- program [arg ...]]\n";
+    "                 [--pin sha256//base64] [--session file]\n"
+    "                 [host[:port]] [-- program [arg ...]]\n";
 
 static const char options_help[] =
     "  -C, --ca FILE         trusted CAs for the server's certificate\n"
@@ -65,6 +66,8 @@ static const char options_help[] =
     "                        (repeatable), besides normal verification\n"
     "  -p, --priority STRING GnuTLS priority string replacing the default\n"
     "      --require-ocsp    the server must staple a valid OCSP response\n"
+    "      --session FILE    resume the TLS session saved in FILE, and save\n"
+    "                        the new one there (mode 0600)\n"
     "      --strict          a private key others can read is fatal\n"
     "  -t, --timeout SECONDS bound connect and handshake (default 30), and\n"
     "                        idle waits when given\n"
@@ -242,6 +245,7 @@ main(int argc, char *argv[])
 		{ "pin",	required_argument,	NULL, OPT_PIN },
 		{ "priority",	required_argument,	NULL, 'p' },
 		{ "require-ocsp", no_argument,		NULL, OPT_REQUIRE_OCSP },
+		{ "session",	required_argument,	NULL, OPT_SESSION },
 		{ "strict",	no_argument,		NULL, OPT_STRICT },
 		{ "timeout",	required_argument,	NULL, 't' },
 		{ "version",	no_argument,		NULL, 'V' },
@@ -257,6 +261,7 @@ main(int argc, char *argv[])
 	const char *target = DEFAULT_TARGET, *name = NULL;
 	const char *crls[MAX_CRLS];
 	char	 pins[MAX_PINS][45], **prog = NULL;
+	const char *sessfile = NULL;
 	int	 npins = 0, require_ocsp = 0, i;
 	struct child c;
 	char	 err[1024], peer[ADDR_STRMAX];
@@ -308,6 +313,9 @@ main(int argc, char *argv[])
 			break;
 		case OPT_REQUIRE_OCSP:
 			require_ocsp = 1;
+			break;
+		case OPT_SESSION:
+			sessfile = optarg;
 			break;
 		case OPT_STRICT:
 			f.strict = 1;
@@ -372,6 +380,8 @@ main(int argc, char *argv[])
 		die(SEND_NETWORK, "%s", err);
 	if ((ret = tlssess_client(&s, conf, fd, name, &req)) < 0)
 		die(SEND_NETWORK, "%s: %s", peer, gnutls_strerror(ret));
+	if (sessfile != NULL)
+		session_load(sessfile, name, s, verbose);
 	if ((ret = tlssess_handshake(s, fd, timeout_s * 1000)) < 0) {
 		status = explain_failure(s, ret, &req, name, err, sizeof(err));
 		die(status, "%s: %s", peer, err);
@@ -446,6 +456,8 @@ main(int argc, char *argv[])
 	if (verbose && status == SEND_OK)
 		warn("%llu bytes sent, %llu received, closed with close_notify",
 		    p.bytes_out, p.bytes_in);
+	if (sessfile != NULL && status == SEND_OK)
+		session_save(sessfile, name, s, verbose);
 	if (prog != NULL)
 		status = end_program(&c, &p, status, verbose);
 
