@@ -78,6 +78,19 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* Is there input on fd that a read would return right now? */
+static int
+pending_input(int fd)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	char	 c;
+
+	if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & (POLLIN | POLLHUP)))
+		return 0;
+	/* Readable may also mean end of file. */
+	return read(fd, &c, 1) == 1;
+}
+
 static enum pump_end
 tls_failed(struct pump *p, int ret)
 {
@@ -301,8 +314,14 @@ pump_run(struct pump *p)
 		}
 		if (p->xform == NULL && p->stop_at_peer_eof && peer_eof &&
 		    down.len == 0) {
-			/* The peer closed first: say what we could not send. */
+			/*
+			 * The peer closed first: say what we could not send,
+			 * counting input already waiting to be read (a file
+			 * that was cut short), but not waiting for more.
+			 */
 			p->unsent = up.len;
+			if (!in_eof && pending_input(p->in_fd))
+				p->unsent++;
 			if (!bye_sent)
 				tlssess_bye(p->s, p->sock, BYE_TIMEOUT_MS);
 			p->end = PUMP_DONE;

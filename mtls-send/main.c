@@ -411,8 +411,8 @@ main(int argc, char *argv[])
 	switch (pump_run(&p)) {
 	case PUMP_DONE:
 		if (p.unsent > 0) {
-			warn("%s: server closed the connection with %zu bytes "
-			    "of input not sent", peer, p.unsent);
+			warn("%s: server closed the connection before all "
+			    "input was sent", peer);
 			status = SEND_NETWORK;
 		}
 		break;
