@@ -44,7 +44,8 @@ MTLS_CPPFLAGS = -D_GNU_SOURCE -DMTLS_VERSION='"$(VERSION)"' -Icommon \
              $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(CPPFLAGS)
 MTLS_CFLAGS = -std=c11 -Wall -Wextra -Wformat-security -Wshadow \
              $(SANFLAGS) $(CFLAGS)
-MTLS_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+# -z now: every symbol bound once in the parent, not again in each child.
+MTLS_LDFLAGS = -Wl,-z,now -Wl,-z,relro $(SANFLAGS) $(LDFLAGS)
 MTLS_LIBS  = $(shell $(PKG_CONFIG) --libs $(PKGS)) $(LIBS)
 
 COMMON_SRC = common/addr.c common/cli.c common/connect.c common/diag.c common/fileio.c common/logline.c \
