@@ -94,13 +94,18 @@ $(B)/fuzz-allow: $(B)/obj/t/fuzz/fuzz_allow.o $(B)/obj/mtls-serve/allow.o \
         $(COMMON_OBJ) $(FUZZ_DRIVER)
 	$(CC) $(MTLS_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(MTLS_LIBS)
 
+# The load generator, for bench/run and the load tests.
+$(B)/loadgen: bench/loadgen.c
+	$(CC) $(MTLS_CPPFLAGS) $(MTLS_CFLAGS) $(MTLS_LDFLAGS) -o $@ \
+	    bench/loadgen.c $(MTLS_LIBS) -lpthread
+
 $(B)/obj/t/fuzz/%.o: MTLS_CPPFLAGS += -Imtls-certinfo -Imtls-serve
 
 $(B)/obj/%.o: %.c common/*.h mtls-serve/*.h mtls-send/*.h mtls-certinfo/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(MTLS_CPPFLAGS) $(MTLS_CFLAGS) -c -o $@ $<
 
-check: all $(FUZZ_BINS) lint-man
+check: all $(FUZZ_BINS) $(B)/loadgen lint-man
 	MTLS_BIN=$(CURDIR)/$(B) $(PROVE) t/
 
 lint-man:
@@ -135,6 +140,10 @@ fuzz:
 	done
 
 fuzz-build: $(FUZZ_BINS)
+
+# The benchmark beside gnutls-serv, openssl and socat: bench/RESULTS.md.
+bench: all
+	MTLS_BIN=$(CURDIR)/$(B) bench/run
 
 clean:
 	rm -rf build build-san build-fuzz

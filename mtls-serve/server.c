@@ -1,3 +1,4 @@
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -17,28 +18,40 @@
 #include "server.h"
 #include "timefmt.h"
 
-static volatile sig_atomic_t got_term;
-static volatile sig_atomic_t got_chld;
-static volatile sig_atomic_t got_hup;
+/*
+ * The signals the parent acts on.  They stay blocked and are read from a
+ * signalfd in the same poll() as the listening sockets: ppoll() would not
+ * deliver them while connections keep the sockets ready (Linux restores
+ * the mask without delivering when poll() returns events), so under load
+ * children would go unreaped and SIGTERM unheard.
+ */
+struct sigs {
+	int	 fd;
+	int	 term;		/* SIGTERM or SIGINT received (its number) */
+	int	 hup;
+	int	 chld;
+};
 
+/* Read what the signalfd holds. */
 static void
-on_term(int sig)
+sigs_read(struct sigs *g)
 {
-	got_term = sig;
-}
+	struct signalfd_siginfo si;
 
-static void
-on_chld(int sig)
-{
-	(void)sig;
-	got_chld = 1;
-}
-
-static void
-on_hup(int sig)
-{
-	(void)sig;
-	got_hup = 1;
+	while (read(g->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			g->term = (int)si.ssi_signo;
+			break;
+		case SIGHUP:
+			g->hup = 1;
+			break;
+		case SIGCHLD:
+			g->chld = 1;
+			break;
+		}
+	}
 }
 
 struct children {
@@ -73,7 +86,6 @@ reload(struct tlsconf **conf, const struct tlsconf_files *f)
 	struct logline l;
 	char	 err[1024];
 
-	got_hup = 0;
 	if ((fresh = tlsconf_load(f, err, sizeof(err))) == NULL) {
 		logline_begin(&l, 0, "reload-failed");
 		logline_str(&l, "reason", err);
@@ -118,7 +130,6 @@ reap(struct children *c, enum verbosity v)
 	pid_t	 pid;
 	int	 st, i;
 
-	got_chld = 0;
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		for (i = 0; i < c->max; i++)
 			if (c->pid[i] == pid)
@@ -236,25 +247,25 @@ accept_one(int lfd, struct listeners *l, struct children *c,
 
 /* Wait up to ms for the children, then end the rest and reap them. */
 static void
-drain(struct children *c, int ms, enum verbosity v, const sigset_t *mask)
+drain(struct children *c, int ms, enum verbosity v, struct sigs *g)
 {
 	long long deadline = timefmt_monotonic_ms() + ms;
-	struct timespec ts;
+	struct pollfd pfd = { g->fd, POLLIN, 0 };
 	long long left;
 	int	 i;
 
 	reap(c, v);
 	while (c->n > 0 && (left = deadline - timefmt_monotonic_ms()) > 0) {
-		ts.tv_sec = left / 1000;
-		ts.tv_nsec = (left % 1000) * 1000000;
-		ppoll(NULL, 0, &ts, mask);	/* SIGCHLD wakes us */
+		poll(&pfd, 1, (int)left);	/* SIGCHLD wakes us */
+		sigs_read(g);
 		reap(c, v);
 	}
 	for (i = 0; i < c->max; i++)
 		if (c->pid[i] != 0)
 			kill(c->pid[i], SIGTERM);
 	while (c->n > 0) {
-		ppoll(NULL, 0, NULL, mask);
+		poll(&pfd, 1, 1000);
+		sigs_read(g);
 		reap(c, v);
 	}
 }
@@ -264,8 +275,8 @@ server_run(struct listeners *l, struct tlsconf **conf,
     const struct tlsconf_files *f, const struct serve_opts *o)
 {
 	struct children c;
-	struct sigaction sa;
-	struct pollfd pfd[LISTEN_MAX];
+	struct sigs g;
+	struct pollfd pfd[LISTEN_MAX + 1];
 	struct logline lg;
 	sigset_t block, orig;
 	unsigned long next_id = 1;
@@ -279,25 +290,15 @@ server_run(struct listeners *l, struct tlsconf **conf,
 	if (c.pid == NULL || c.id == NULL || c.ip == NULL)
 		die(1, "out of memory");
 
-	/*
-	 * The signals we act on stay blocked except inside ppoll(), so a
-	 * SIGCHLD or SIGTERM can never slip in between a check and a wait.
-	 */
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
 	sigprocmask(SIG_BLOCK, &block, &orig);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_hup;
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = on_chld;
-	sa.sa_flags = SA_NOCLDSTOP;
-	sigaction(SIGCHLD, &sa, NULL);
+	memset(&g, 0, sizeof(g));
+	if ((g.fd = signalfd(-1, &block, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		die(1, "signalfd: %s", strerror(errno));
 
 	for (i = 0; i < l->n; i++) {
 		pfd[i].fd = l->fd[i];
@@ -308,23 +309,29 @@ server_run(struct listeners *l, struct tlsconf **conf,
 		logline_emit(&lg);
 	}
 
-	while (!got_term) {
-		r = ppoll(pfd, (nfds_t)l->n, NULL, &orig);
-		e = errno;
-		if (got_chld)
-			reap(&c, o->verbosity);
-		if (got_hup)
-			reload(conf, f);
-		if (r < 0) {
-			if (e == EINTR)
-				continue;
+	pfd[l->n].fd = g.fd;
+	pfd[l->n].events = POLLIN;
+	while (!g.term) {
+		r = poll(pfd, (nfds_t)l->n + 1, -1);
+		if (r < 0 && errno != EINTR) {
+			e = errno;
 			logline_begin(&lg, 0, "error");
 			logline_str(&lg, "reason", strerror(e));
 			logline_emit(&lg);
 			status = 1;
 			break;
 		}
-		for (i = 0; i < l->n && !got_term; i++)
+		sigs_read(&g);
+		/* Reap before accepting: a slot may just have come free. */
+		if (g.chld || c.n > 0) {
+			g.chld = 0;
+			reap(&c, o->verbosity);
+		}
+		if (g.hup) {
+			g.hup = 0;
+			reload(conf, f);
+		}
+		for (i = 0; r > 0 && i < l->n && !g.term; i++)
 			if (pfd[i].revents & POLLIN)
 				accept_one(pfd[i].fd, l, &c, &next_id, *conf,
 				    o, &orig);
@@ -333,11 +340,12 @@ server_run(struct listeners *l, struct tlsconf **conf,
 	/* Shutdown: no new clients; the current ones get time to finish. */
 	listen_close(l);
 	logline_begin(&lg, 0, "shutdown");
-	logline_str(&lg, "signal", got_term == SIGINT ? "SIGINT" :
-	    got_term == SIGTERM ? "SIGTERM" : "-");
+	logline_str(&lg, "signal", g.term == SIGINT ? "SIGINT" :
+	    g.term == SIGTERM ? "SIGTERM" : "-");
 	logline_fmt(&lg, "children", "%d", c.n);
 	logline_emit(&lg);
-	drain(&c, o->timeout_s * 1000, o->verbosity, &orig);
+	drain(&c, o->timeout_s * 1000, o->verbosity, &g);
+	close(g.fd);
 	logline_begin(&lg, 0, "stopped");
 	logline_emit(&lg);
 	free(c.pid);

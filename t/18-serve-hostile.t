@@ -105,6 +105,29 @@ ok "the 1 GiB line's connection used at most 16 MiB more than a short one" \
     test "${big:-999999999}" -le $((base + 16384))
 serve_stop "$SPID"
 
+# Sustained load: children are reaped as fast as they end (a server that
+# only reaps when poll() is idle fills --max-conns with zombies), and
+# SIGTERM is heard while connections keep arriving.
+# shellcheck disable=SC2086
+serve_start "$T/load.log" $S -q -m 16
+"$BIN/loadgen" -n 8 -t 3 127.0.0.1 "$PORT" "$P/ca-cert.pem" \
+    "$P/client-cert.pem" "$P/client-key.pem" >"$T/lg.out"
+like "$(cat "$T/lg.out")" ' failures=0 ' \
+    "8 clients looping for 3 s against -m 16: no failures ($(cat "$T/lg.out"))"
+ok "and no connection was refused for want of a slot" \
+    test "$(count_log "$T/load.log" 'too many connections')" = 0
+"$BIN/loadgen" -n 8 -t 6 127.0.0.1 "$PORT" "$P/ca-cert.pem" \
+    "$P/client-cert.pem" "$P/client-key.pem" >/dev/null &
+lp=$!
+track $lp
+waitfor 5 test "$(children "$SPID")" -gt 0
+kill -TERM "$SPID"
+ok "SIGTERM under load: the server stops within 3 s" \
+    waitfor 3 has_log "$T/load.log" 'event=stopped'
+wait "$SPID"
+is "$?" 0 "and exits 0"
+wait $lp
+
 # SIGHUP again and again while clients come and go.
 # shellcheck disable=SC2086
 serve_start "$T/hup.log" $S -t 10
