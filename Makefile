@@ -96,6 +96,7 @@ $(B)/fuzz-allow: $(B)/obj/t/fuzz/fuzz_allow.o $(B)/obj/mtls-serve/allow.o \
 
 # The load generator, for bench/run and the load tests.
 $(B)/loadgen: bench/loadgen.c
+	@mkdir -p $(B)
 	$(CC) $(MTLS_CPPFLAGS) $(MTLS_CFLAGS) $(MTLS_LDFLAGS) -o $@ \
 	    bench/loadgen.c $(MTLS_LIBS) -lpthread
 

@@ -25,7 +25,7 @@
 #include <gnutls/gnutls.h>
 
 #define MAX_THREADS	256
-#define MAX_SAMPLES	(1 << 20)
+#define MAX_SAMPLES	(1 << 18)	/* per thread; enough for p99 */
 
 struct shared {
 	gnutls_certificate_credentials_t cred;
@@ -200,6 +200,11 @@ main(int argc, char *argv[])
 	    "rate=%.1f p50_ms=%.2f p99_ms=%.2f\n", conns, secs, n, fail,
 	    resumed, n / secs, k ? all[k / 2] * 1000 : 0,
 	    k ? all[(k * 99) / 100] * 1000 : 0);
+	for (t = 0; t < conns; t++)
+		free(w[t].lat);
+	free(w);
+	free(all);
+	gnutls_certificate_free_credentials(sh.cred);
 	return 0;
 usage:
 	fprintf(stderr, "usage: loadgen [-r] [-n conns] [-t seconds] "
