@@ -69,24 +69,24 @@ ok "openssl cert with many extensions agrees with openssl" \
     xcheck "$T/o-cert.pem"
 certinfo --json "$T/o-cert.pem" >"$T/o.json"
 c='d["certificates"][0]'
-is "$(jq_py "$T/o.json" "$c[\"key_usage\"]")" '["digitalSignature", "keyCertSign"]' \
+is "$(jq_py "$T/o.json" "${c}[\"key_usage\"]")" '["digitalSignature", "keyCertSign"]' \
     "openssl cert: key usage"
-is "$(jq_py "$T/o.json" "$c[\"extended_key_usage\"]")" '["serverAuth", "codeSigning"]' \
+is "$(jq_py "$T/o.json" "${c}[\"extended_key_usage\"]")" '["serverAuth", "codeSigning"]' \
     "openssl cert: extended key usage"
-is "$(jq_py "$T/o.json" "$c[\"basic_constraints\"]")" '{"ca": true, "path_len": 2}' \
+is "$(jq_py "$T/o.json" "${c}[\"basic_constraints\"]")" '{"ca": true, "path_len": 2}' \
     "openssl cert: basic constraints with path length"
-is "$(jq_py "$T/o.json" "$c[\"public_key\"][\"bits\"]") $(jq_py "$T/o.json" "$c[\"public_key\"][\"curve\"]")" \
+is "$(jq_py "$T/o.json" "${c}[\"public_key\"][\"bits\"]") $(jq_py "$T/o.json" "${c}[\"public_key\"][\"curve\"]")" \
     "384 SECP384R1" "openssl cert: P-384 key"
-is "$(jq_py "$T/o.json" "$c[\"self_signed\"]")" true "openssl cert: self-signed"
-is "$(jq_py "$T/o.json" "$c[\"sha1\"]")" \
+is "$(jq_py "$T/o.json" "${c}[\"self_signed\"]")" true "openssl cert: self-signed"
+is "$(jq_py "$T/o.json" "${c}[\"sha1\"]")" \
     "$(openssl x509 -in "$T/o-cert.pem" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g' | tr A-F a-f)" \
     "SHA-1 fingerprint agrees with openssl"
 ski=$(openssl x509 -in "$T/o-cert.pem" -noout -ext subjectKeyIdentifier | tail -n 1 | tr -d ' :' | tr A-F a-f)
-is "$(jq_py "$T/o.json" "$c[\"subject_key_id\"]")" "$ski" \
+is "$(jq_py "$T/o.json" "${c}[\"subject_key_id\"]")" "$ski" \
     "subject key id agrees with openssl"
 pin=$(openssl x509 -in "$T/o-cert.pem" -noout -pubkey |
     openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary | base64)
-is "$(jq_py "$T/o.json" "$c[\"spki_sha256\"][\"pin\"]")" "sha256//$pin" \
+is "$(jq_py "$T/o.json" "${c}[\"spki_sha256\"][\"pin\"]")" "sha256//$pin" \
     "SPKI pin agrees with openssl's SHA-256 of the public key"
 aki=$(openssl x509 -in "$T/many-cert.pem" -noout -ext authorityKeyIdentifier | sed -n 's/^ *\(keyid:\)\{0,1\}//p' | tail -n 1 | tr -d ' :' | tr A-F a-f)
 is "$(jq_py "$T/many.json" 'd["certificates"][0]["authority_key_id"]')" "$aki" \
