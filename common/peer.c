@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -128,4 +129,45 @@ out:
 	gnutls_free(spki.data);
 	gnutls_pubkey_deinit(pub);
 	return ret < 0 ? ret : 0;
+}
+
+int
+peer_foreach_san(gnutls_x509_crt_t crt,
+    int (*fn)(void *arg, int type, const char *value), void *arg)
+{
+	char	 buf[1024], ip[INET6_ADDRSTRLEN];
+	size_t	 len;
+	unsigned int i;
+	int	 type, r;
+
+	for (i = 0; i < 1024; i++) {
+		len = sizeof(buf) - 1;
+		type = gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &len,
+		    NULL);
+		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (type < 0)
+			continue;	/* too long or unparseable */
+		buf[len] = '\0';
+		switch (type) {
+		case GNUTLS_SAN_IPADDRESS:
+			if ((len != 4 && len != 16) || inet_ntop(len == 4 ?
+			    AF_INET : AF_INET6, buf, ip, sizeof(ip)) == NULL)
+				continue;
+			r = fn(arg, type, ip);
+			break;
+		case GNUTLS_SAN_DNSNAME:
+		case GNUTLS_SAN_RFC822NAME:
+		case GNUTLS_SAN_URI:
+			if (strlen(buf) != len)
+				continue;
+			r = fn(arg, type, buf);
+			break;
+		default:
+			continue;
+		}
+		if (r != 0)
+			return r;
+	}
+	return 0;
 }

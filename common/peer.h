@@ -43,6 +43,16 @@ void	 peer_log(struct logline *l, const char *prefix,
  */
 int	 peer_spki_sha256(gnutls_x509_crt_t crt, char b64[45], char *hex);
 
+/*
+ * Call fn for each subject alternative name of crt, in order, with its
+ * type (GNUTLS_SAN_DNSNAME, _IPADDRESS, _RFC822NAME, _URI; others are
+ * passed over) and its text (IP addresses in text form).  A name with a
+ * NUL byte inside is not what it seems, and is passed over.  fn returns
+ * non-zero to stop; peer_foreach_san() then returns that value, else 0.
+ */
+int	 peer_foreach_san(gnutls_x509_crt_t crt,
+	    int (*fn)(void *arg, int type, const char *value), void *arg);
+
 /* Hex of len bytes into out (2 * len + 1 bytes), lowercase; returns out. */
 char	*peer_hex(const unsigned char *in, size_t len, char *out);
 

@@ -1,4 +1,3 @@
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,49 +59,26 @@ dn_parts(struct tlsenv *e, gnutls_x509_crt_t crt, const char *side)
 	}
 }
 
-static void
-sans(struct tlsenv *e, gnutls_x509_crt_t crt, const char *side)
-{
-	char	 buf[1024], ip[INET6_ADDRSTRLEN], suffix[32];
-	size_t	 len;
-	unsigned int i;
-	int	 t, ndns = 0, nip = 0, nemail = 0, nuri = 0;
+struct san_env {
+	struct tlsenv	*e;
+	const char	*side;
+	int		 n[4];		/* DNS, IP, Email, URI so far */
+};
 
-	for (i = 0; i < 256; i++) {
-		len = sizeof(buf) - 1;
-		t = gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &len,
-		    NULL);
-		if (t == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (t < 0)
-			continue;
-		buf[len] = '\0';
-		/* A name with a NUL inside would be cut short: skip it. */
-		if (t != GNUTLS_SAN_IPADDRESS && strlen(buf) != len)
-			continue;
-		switch (t) {
-		case GNUTLS_SAN_DNSNAME:
-			snprintf(suffix, sizeof(suffix), "SAN_DNS_%d", ndns++);
-			setf(e, side, suffix, buf);
-			break;
-		case GNUTLS_SAN_IPADDRESS:
-			if ((len != 4 && len != 16) || inet_ntop(len == 4 ?
-			    AF_INET : AF_INET6, buf, ip, sizeof(ip)) == NULL)
-				break;
-			snprintf(suffix, sizeof(suffix), "SAN_IP_%d", nip++);
-			setf(e, side, suffix, ip);
-			break;
-		case GNUTLS_SAN_RFC822NAME:
-			snprintf(suffix, sizeof(suffix), "SAN_Email_%d",
-			    nemail++);
-			setf(e, side, suffix, buf);
-			break;
-		case GNUTLS_SAN_URI:
-			snprintf(suffix, sizeof(suffix), "SAN_URI_%d", nuri++);
-			setf(e, side, suffix, buf);
-			break;
-		}
-	}
+/* SSL_<side>_SAN_<type>_<n>, numbered from 0 within each type. */
+static int
+san_var(void *arg, int type, const char *value)
+{
+	struct san_env *s = arg;
+	char	 suffix[32];
+	int	 k;
+
+	k = type == GNUTLS_SAN_DNSNAME ? 0 : type == GNUTLS_SAN_IPADDRESS ?
+	    1 : type == GNUTLS_SAN_RFC822NAME ? 2 : 3;
+	snprintf(suffix, sizeof(suffix), "SAN_%s_%d",
+	    (const char *[]){ "DNS", "IP", "Email", "URI" }[k], s->n[k]++);
+	setf(s->e, s->side, suffix, value);
+	return 0;
 }
 
 int
@@ -166,7 +142,11 @@ tlsenv_session(struct tlsenv *e, gnutls_session_t s, const char *side)
 		}
 		gnutls_free(pem.data);
 	}
-	sans(e, crt, side);
+	{
+		struct san_env se = { e, side, { 0, 0, 0, 0 } };
+
+		peer_foreach_san(crt, san_var, &se);
+	}
 	setf(e, side, "CERT_SHA256", pc.sha256);
 	if (peer_spki_sha256(crt, pin, NULL) == 0)
 		setf(e, side, "SPKI_SHA256", pin);

@@ -1,4 +1,3 @@
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,40 +26,15 @@ strlist_free(struct strlist *l)
 	l->n = 0;
 }
 
-static void
-get_sans(gnutls_x509_crt_t crt, struct facts *f)
+static int
+add_san(void *arg, int type, const char *value)
 {
-	char	 buf[1024], ip[INET6_ADDRSTRLEN];
-	size_t	 len;
-	unsigned int i;
-	int	 type;
+	struct facts *f = arg;
 
-	for (i = 0; i < 1000; i++) {
-		len = sizeof(buf) - 1;
-		type = gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &len,
-		    NULL);
-		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (type < 0)
-			continue;	/* too long or unparseable: skip it */
-		buf[len] = '\0';
-		switch (type) {
-		case GNUTLS_SAN_DNSNAME:
-			strlist_add(&f->san_dns, buf);
-			break;
-		case GNUTLS_SAN_IPADDRESS:
-			if ((len == 4 || len == 16) && inet_ntop(len == 4 ?
-			    AF_INET : AF_INET6, buf, ip, sizeof(ip)) != NULL)
-				strlist_add(&f->san_ip, ip);
-			break;
-		case GNUTLS_SAN_RFC822NAME:
-			strlist_add(&f->san_email, buf);
-			break;
-		case GNUTLS_SAN_URI:
-			strlist_add(&f->san_uri, buf);
-			break;
-		}
-	}
+	strlist_add(type == GNUTLS_SAN_DNSNAME ? &f->san_dns :
+	    type == GNUTLS_SAN_IPADDRESS ? &f->san_ip :
+	    type == GNUTLS_SAN_RFC822NAME ? &f->san_email : &f->san_uri, value);
+	return 0;
 }
 
 static const struct {
@@ -181,7 +155,7 @@ facts_get(gnutls_x509_crt_t crt, time_t now, struct facts *f)
 	peer_hex(fpr, len, f->sha1);
 	peer_spki_sha256(crt, f->spki_sha256_b64, f->spki_sha256_hex);
 	get_key(crt, f);
-	get_sans(crt, f);
+	peer_foreach_san(crt, add_san, f);
 	get_usages(crt, f);
 	get_ids(crt, f);
 	ret = gnutls_x509_crt_get_basic_constraints(crt, &crit, &ca, &pathlen);

@@ -1,4 +1,3 @@
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,43 +20,43 @@ cat(char *msg, size_t n, const char *fmt, const char *a)
 		snprintf(msg + len, n - len, fmt, a);
 }
 
+struct names {
+	char	*out;
+	size_t	 n;
+};
+
+static int
+add_name(void *arg, int type, const char *value)
+{
+	struct names *nm = arg;
+
+	if (type == GNUTLS_SAN_DNSNAME) {
+		cat(nm->out, nm->n, "%s\"", *nm->out ? ", " : "");
+		cat(nm->out, nm->n, "%s\"", value);
+	} else if (type == GNUTLS_SAN_IPADDRESS) {
+		cat(nm->out, nm->n, "%s", *nm->out ? ", " : "");
+		cat(nm->out, nm->n, "%s", value);
+	}
+	return 0;
+}
+
 /* The names a server certificate is valid for: its SANs, or its CN. */
 static void
 cert_names(gnutls_x509_crt_t crt, char *out, size_t n)
 {
+	struct names nm = { out, n };
 	char	 name[256];
-	size_t	 len;
-	unsigned int i;
-	int	 type;
+	size_t	 len = sizeof(name);
 
 	out[0] = '\0';
-	for (i = 0;; i++) {
-		len = sizeof(name);
-		type = gnutls_x509_crt_get_subject_alt_name(crt, i, name, &len,
-		    NULL);
-		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (type == GNUTLS_SAN_DNSNAME) {
-			cat(out, n, "%s\"", *out ? ", " : "");
-			cat(out, n, "%s\"", name);
-		} else if (type == GNUTLS_SAN_IPADDRESS) {
-			char	 ip[INET6_ADDRSTRLEN];
-
-			if (inet_ntop(len == 4 ? AF_INET : AF_INET6, name, ip,
-			    sizeof(ip)) == NULL)
-				continue;
-			cat(out, n, "%s", *out ? ", " : "");
-			cat(out, n, "%s", ip);
-		}
-	}
-	if (*out == '\0') {
-		len = sizeof(name);
-		if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME,
-		    0, 0, name, &len) == 0) {
-			cat(out, n, "\"%s\" (CN only)", name);
-		} else
-			cat(out, n, "%s", "no names");
-	}
+	peer_foreach_san(crt, add_name, &nm);
+	if (*out != '\0')
+		return;
+	if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
+	    0, name, &len) == 0)
+		cat(out, n, "\"%s\" (CN only)", name);
+	else
+		cat(out, n, "%s", "no names");
 }
 
 /* Why we did not accept the server's certificate. */

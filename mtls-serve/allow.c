@@ -100,31 +100,26 @@ dn_matches(gnutls_x509_crt_t crt, const char *oid, const char *glob)
 	return 0;
 }
 
+struct san_match {
+	int		 type;
+	const char	*glob;
+};
+
+static int
+san_glob(void *arg, int type, const char *value)
+{
+	const struct san_match *m = arg;
+
+	return type == m->type && fnmatch(m->glob, value, 0) == 0;
+}
+
 /* Does any SAN of type match glob? */
 static int
 san_matches(gnutls_x509_crt_t crt, int type, const char *glob)
 {
-	char	 buf[1024];
-	size_t	 len;
-	unsigned int i;
-	int	 t;
+	struct san_match m = { type, glob };
 
-	for (i = 0; i < 256; i++) {
-		len = sizeof(buf) - 1;
-		t = gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &len,
-		    NULL);
-		if (t == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			return 0;
-		if (t != type)
-			continue;
-		buf[len] = '\0';
-		/* A name with a NUL inside is not what it seems: never. */
-		if (strlen(buf) != len)
-			continue;
-		if (fnmatch(glob, buf, 0) == 0)
-			return 1;
-	}
-	return 0;
+	return peer_foreach_san(crt, san_glob, &m);
 }
 
 const struct allow_rule *
