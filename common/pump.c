@@ -18,6 +18,7 @@
 #define UP_SIZE		(256 * 1024)
 #define DOWN_SIZE	(64 * 1024)
 #define RECORD_MAX	16384
+#define CORK_MAX	(4 * RECORD_MAX)	/* records per write */
 #define BYE_TIMEOUT_MS	5000
 
 struct buf {
@@ -143,14 +144,56 @@ tls_receive(struct pump *p, struct buf *down, int *peer_eof)
 	return moved;
 }
 
-/* Send queued data; *inflight remembers the size of a send that blocked. */
+/*
+ * Send queued data.  More than a record's worth goes out corked: several
+ * records, one write.  *corked says a corked batch is still being
+ * flushed; *inflight remembers the size of a single send that blocked.
+ */
 static int
-tls_send(struct pump *p, struct buf *up, size_t *inflight)
+tls_send(struct pump *p, struct buf *up, size_t *inflight, int *corked)
 {
 	ssize_t	 r;
-	size_t	 n;
+	size_t	 n, batch;
 	int	 moved = 0;
 
+	if (*corked) {
+		r = gnutls_record_uncork(p->s, 0);
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
+			return 0;
+		if (r < 0) {
+			tls_failed(p, (int)r);
+			return -1;
+		}
+		*corked = 0;
+		moved = 1;
+	}
+	if (*inflight == 0 && up->len > RECORD_MAX) {
+		gnutls_record_cork(p->s);
+		for (batch = 0; up->len > 0 && batch < CORK_MAX;
+		    batch += (size_t)r) {
+			n = up->len < RECORD_MAX ? up->len : RECORD_MAX;
+			r = gnutls_record_send(p->s, up->data + up->off, n);
+			if (r <= 0)
+				break;	/* corked sends only buffer */
+			up->off += (size_t)r;
+			up->len -= (size_t)r;
+			p->bytes_out += (unsigned long long)r;
+			p->records_out++;
+		}
+		r = gnutls_record_uncork(p->s, 0);
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+			/* The rest goes when the socket takes it. */
+			*corked = 1;
+			return 1;
+		}
+		if (r < 0) {
+			tls_failed(p, (int)r);
+			return -1;
+		}
+		if (up->len == 0)
+			up->off = 0;
+		return 1;
+	}
 	while (up->len > 0) {
 		n = *inflight ? *inflight :
 		    (up->len < RECORD_MAX ? up->len : RECORD_MAX);
@@ -184,6 +227,7 @@ pump_run(struct pump *p)
 	size_t	 inflight = 0, used, made;
 	long long last = timefmt_monotonic_ms(), left;
 	int	 in_eof = 0, peer_eof = 0, bye_sent = 0, out_closed = 0;
+	int	 corked = 0;
 	int	 moved, r, nfd, timeout, in_ready, idle, in_i, out_i;
 	ssize_t	 rd, wr;
 
@@ -292,10 +336,10 @@ pump_run(struct pump *p)
 		}
 
 		/* Up buffer to the peer, then our close_notify. */
-		if ((r = tls_send(p, &up, &inflight)) < 0)
+		if ((r = tls_send(p, &up, &inflight, &corked)) < 0)
 			goto out;
 		moved |= r;
-		if (in_eof && up.len == 0 && !bye_sent) {
+		if (in_eof && up.len == 0 && !corked && !bye_sent) {
 			r = gnutls_bye(p->s, GNUTLS_SHUT_WR);
 			if (r == 0) {
 				bye_sent = 1;
@@ -336,7 +380,7 @@ pump_run(struct pump *p)
 		pfd[0].events = 0;
 		if (!peer_eof && buf_room(&down) + down.off > 0)
 			pfd[0].events |= POLLIN;
-		if (up.len > 0 || (in_eof && !bye_sent))
+		if (up.len > 0 || corked || (in_eof && !bye_sent))
 			pfd[0].events |= POLLOUT;
 		nfd = 1;
 		in_i = out_i = -1;
