@@ -66,6 +66,9 @@ admitted(gnutls_session_t s, const struct serve_opts *o, const char **rule,
 
 	*rule = "";
 	memset(pc, 0, sizeof(*pc));
+	/* The echo without rules needs no facts: spare every child the work. */
+	if (o->nallow == 0 && o->prog == NULL)
+		return 1;
 	chain = gnutls_certificate_get_peers(s, &n);
 	if (n == 0 || gnutls_x509_crt_init(&crt) < 0)
 		return 0;
