@@ -49,6 +49,18 @@ certinfo --connect "localhost:$PORT" -c "$T/r/client-cert.pem" \
     -k "$T/r/client-key.pem" >"$T/c.txt"
 like "$(cat "$T/c.txt")" 'Our issuer: +NOT among them' \
     "mtls-serve, another CA's client certificate: its issuer is not accepted"
+# TLS 1.2 without a client certificate: the server refuses the handshake,
+# yet its chain and its certificate request are shown.
+certinfo --json --connect "localhost:$PORT" -p 'NORMAL:-VERS-ALL:+VERS-TLS1.2' \
+    >"$T/r.json"
+is "$?" 0 "a server that refuses the handshake: exit 0, the chain is shown"
+is "$(jq_py "$T/r.json" 'd["connection"]["handshake_ok"]')" false \
+    "the handshake is reported failed"
+like "$(jq_py "$T/r.json" 'd["connection"]["error"]')" 'alert handshake_failure' \
+    "with the server's alert"
+is "$(jq_py "$T/r.json" 'd["connection"]["certificate_request"]["issuers"]')" \
+    "[\"$ca_dn\"]" "and the issuers it would have accepted"
+is "$(jq_py "$T/r.json" 'len(d["certificates"])')" 1 "the server's certificate is there"
 certinfo --connect "localhost:$PORT" -C "$P/ca-cert.pem" -n localhost \
     --purpose server >"$T/d.txt"
 is "$?" 0 "--connect with -C -n --purpose: the server verifies, exit 0"
