@@ -228,7 +228,7 @@ pump_run(struct pump *p)
 	long long last = timefmt_monotonic_ms(), left;
 	int	 in_eof = 0, peer_eof = 0, bye_sent = 0, out_closed = 0;
 	int	 corked = 0;
-	int	 moved, r, nfd, timeout, in_ready, idle, in_i, out_i;
+	int	 moved, r, nfd, timeout, in_ready, idle, in_i;
 	ssize_t	 rd, wr;
 
 	p->bytes_in = p->bytes_out = 0;
@@ -383,7 +383,7 @@ pump_run(struct pump *p)
 		if (up.len > 0 || corked || (in_eof && !bye_sent))
 			pfd[0].events |= POLLOUT;
 		nfd = 1;
-		in_i = out_i = -1;
+		in_i = -1;
 		if (p->xform == NULL && !in_eof &&
 		    (buf_room(&up) > 0 || (!inflight && up.off > 0))) {
 			pfd[nfd].fd = p->in_fd;
@@ -393,7 +393,7 @@ pump_run(struct pump *p)
 		if (p->xform == NULL && p->out_nonblock && down.len > 0) {
 			pfd[nfd].fd = p->out_fd;
 			pfd[nfd].events = POLLOUT;
-			out_i = nfd++;
+			nfd++;	/* a reader that left shows as EPIPE */
 		}
 		timeout = -1;
 		if (p->idle_ms > 0) {
@@ -417,8 +417,6 @@ pump_run(struct pump *p)
 		}
 		in_ready = in_i > 0 && (pfd[in_i].revents & (POLLIN | POLLHUP |
 		    POLLERR));
-		/* A reader that went away shows up as EPIPE on the write. */
-		(void)out_i;
 		if (r == 0 && !moved && idle) {
 			p->end = PUMP_TIMEOUT;
 			goto out;
