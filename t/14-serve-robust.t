@@ -62,7 +62,26 @@ ok "max-conns: children end when their clients leave" \
     waitfor 5 test "$(children "$SPID")" = 0
 ok "max-conns: a good client is served again" good
 
+# TLS 1.2 renegotiation asked by the client ("R" to s_client) is refused.
+mkfifo "$T/reneg.in"
+openssl s_client -tls1_2 -connect "127.0.0.1:$PORT" -servername localhost \
+    -CAfile "$P/ca-cert.pem" -cert "$P/client-cert.pem" \
+    -key "$P/client-key.pem" <"$T/reneg.in" >"$T/reneg.out" 2>&1 &
+rp=$!
+track $rp
+exec 6>"$T/reneg.in"
+echo before >&6
+waitfor 5 has_log "$T/reneg.out" ' before$'
+echo R >&6
+ok "renegotiation: the client is told no_renegotiation" \
+    waitfor 5 has_log "$T/reneg.out" 'no renegotiation'
+exec 6>&-
+wait $rp
+ok "renegotiation: a good client is served next" good
+
 ok "no zombie children" waitfor 5 no_zombies "$SPID"
+ok "no connection process died of a signal" \
+    test "$(count_log "$log" 'event=child-died')" = 0
 serve_stop "$SPID"
 is "$?" 0 "SIGTERM ends the server with status 0"
 like "$(tail -n 1 "$log")" 'event=stopped' "the last log line says stopped"
