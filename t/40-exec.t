@@ -148,6 +148,23 @@ ok "its death by SIGKILL is logged" \
     waitfor 5 has_log "$T/kill.log" 'program="signal 9 \(Killed\)"'
 serve_stop "$SPID"
 
+# With --user, the program runs unprivileged too.
+if [ "$(id -u)" = 0 ]; then
+	# shellcheck disable=SC2086
+	serve_start "$T/user.log" $SRV -u nobody -- id -un
+	# shellcheck disable=SC2086
+	$SEND "localhost:$PORT" </dev/null >"$T/user.out"
+	is "$(cat "$T/user.out")" nobody "with -u nobody the program runs as nobody"
+	serve_stop "$SPID"
+else
+	# shellcheck disable=SC2086
+	serve_start "$T/user.log" $SRV -- id -u
+	# shellcheck disable=SC2086
+	$SEND "localhost:$PORT" </dev/null >"$T/user.out"
+	is "$(cat "$T/user.out")" "$(id -u)" "not root: the program runs as we do"
+	serve_stop "$SPID"
+fi
+
 # A program that is not there.
 # shellcheck disable=SC2086
 serve_start "$T/none.log" $SRV -- /no/such/program
