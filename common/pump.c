@@ -134,6 +134,7 @@ tls_receive(struct pump *p, struct buf *down, int *peer_eof)
 			/* TLS 1.2 renegotiation is refused, politely. */
 			gnutls_alert_send(p->s, GNUTLS_AL_WARNING,
 			    GNUTLS_A_NO_RENEGOTIATION);
+			p->reneg_refused = 1;
 		} else if (!gnutls_error_is_fatal((int)r)) {
 			continue;	/* a warning alert */
 		} else {
@@ -232,7 +233,7 @@ pump_run(struct pump *p)
 	ssize_t	 rd, wr;
 
 	p->bytes_in = p->bytes_out = 0;
-	p->out_closed = 0;
+	p->out_closed = p->reneg_refused = 0;
 	p->records_in = p->records_out = 0;
 	p->unsent = 0;
 	p->tls_err = p->local_errno = 0;

@@ -62,6 +62,7 @@ struct pump {
 	unsigned long long records_out;
 	size_t		 unsent;	/* input left when the peer closed */
 	int		 out_closed;	/* close_out did close out_fd */
+	int		 reneg_refused;	/* the peer asked to renegotiate */
 	int		 tls_err;
 	int		 local_errno;
 	enum pump_end	 end;

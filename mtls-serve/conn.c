@@ -231,6 +231,8 @@ conn_serve(int fd, const char *peer, unsigned long id,
 		if (p.tls_err != 0)
 			logline_str(&l, "reason", tlssess_why(s, p.tls_err,
 			    why, sizeof(why)));
+		if (p.reneg_refused)
+			logline_str(&l, "renegotiation", "refused");
 		logline_fmt(&l, "bytes_in", "%llu", p.bytes_in);
 		logline_fmt(&l, "bytes_out", "%llu", p.bytes_out);
 		if (o->prog != NULL) {

@@ -77,6 +77,8 @@ ok "renegotiation: the client is told no_renegotiation" \
     waitfor 5 has_log "$T/reneg.out" 'no renegotiation'
 exec 6>&-
 wait $rp
+ok "renegotiation: the log says it was refused" \
+    waitfor 5 has_log "$log" 'event=closed .*renegotiation=refused'
 ok "renegotiation: a good client is served next" good
 
 ok "no zombie children" waitfor 5 no_zombies "$SPID"
