@@ -227,7 +227,7 @@ pump_run(struct pump *p)
 	struct pollfd pfd[3];
 	size_t	 inflight = 0, used, made;
 	long long last = timefmt_monotonic_ms(), left;
-	int	 in_eof = 0, peer_eof = 0, bye_sent = 0, out_closed = 0;
+	int	 in_eof = 0, peer_eof = 0, bye_sent = 0;
 	int	 corked = 0;
 	int	 moved, r, nfd, timeout, in_ready, idle, in_i;
 	ssize_t	 rd, wr;
@@ -306,10 +306,10 @@ pump_run(struct pump *p)
 				down.off = down.len = 0;
 			}
 			if (p->xform == NULL && peer_eof && down.len == 0 &&
-			    p->close_out && !out_closed) {
+			    p->close_out && !p->out_closed) {
 				/* Our reader sees the peer's end of data. */
 				close(p->out_fd);
-				out_closed = p->out_closed = 1;
+				p->out_closed = 1;
 			}
 			if (!got || down.len > 0 || peer_eof)
 				break;

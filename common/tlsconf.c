@@ -13,6 +13,7 @@
 #include "fileio.h"
 #include "timefmt.h"
 #include "tlsconf.h"
+#include "tlssess.h"
 
 #define PKCS11_PREFIX	"pkcs11:"
 #define PKCS11_PIN_ENV	"MTLS_PKCS11_PIN"
@@ -160,15 +161,54 @@ pin_from_env(void *userdata, int attempt, const char *token_url,
 	return 0;
 }
 
+int
+tlsconf_read_key(const char *keypath, gnutls_x509_privkey_t *key, char *err,
+    size_t errlen)
+{
+	unsigned char *kdata;
+	size_t	 klen;
+	gnutls_datum_t kd;
+	int	 ret, rv = -1;
+
+	if (file_read(keypath, &kdata, &klen, err, errlen) < 0)
+		return -1;
+	if (klen == 0) {
+		snprintf(err, errlen, "%s: empty file", keypath);
+		goto out0;
+	}
+	if ((ret = gnutls_x509_privkey_init(key)) < 0) {
+		snprintf(err, errlen, "%s: %s", keypath, gnutls_strerror(ret));
+		goto out0;
+	}
+	kd.data = kdata;
+	kd.size = (unsigned int)klen;
+	ret = gnutls_x509_privkey_import2(*key, &kd, is_pem(kdata, klen) ?
+	    GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, NULL, 0);
+	if (ret == GNUTLS_E_DECRYPTION_FAILED)
+		snprintf(err, errlen, "%s: encrypted private key (not "
+		    "supported: store it unencrypted, mode 0600, or in a "
+		    "token)", keypath);
+	else if (ret < 0)
+		/* Garbage, a certificate, ...: GnuTLS's words say too little. */
+		snprintf(err, errlen, "%s: no private key found (%s)", keypath,
+		    gnutls_strerror(ret));
+	else
+		rv = 0;
+	if (rv < 0)
+		gnutls_x509_privkey_deinit(*key);
+out0:
+	/* Do not leave the private key in freed memory. */
+	gnutls_memset(kdata, 0, klen);
+	free(kdata);
+	return rv;
+}
+
 /* The private key, from a file or a token, as an abstract key. */
 static int
 load_key(gnutls_privkey_t *pkey, const char *keypath, int strict, char *err,
     size_t errlen)
 {
-	unsigned char *kdata;
-	size_t	 klen;
 	gnutls_x509_privkey_t key;
-	gnutls_datum_t kd;
 	int	 ret, rv = -1;
 
 	if ((ret = gnutls_privkey_init(pkey)) < 0) {
@@ -187,47 +227,19 @@ load_key(gnutls_privkey_t *pkey, const char *keypath, int strict, char *err,
 		}
 		return 0;
 	}
-	if (file_read(keypath, &kdata, &klen, err, errlen) < 0)
+	if (tlsconf_read_key(keypath, &key, err, errlen) < 0)
 		return -1;
-	if (klen == 0) {
-		snprintf(err, errlen, "%s: empty file", keypath);
-		goto out0;
-	}
-	if ((ret = gnutls_x509_privkey_init(&key)) < 0) {
-		snprintf(err, errlen, "%s: %s", keypath, gnutls_strerror(ret));
-		goto out0;
-	}
-	kd.data = kdata;
-	kd.size = (unsigned int)klen;
-	ret = gnutls_x509_privkey_import2(key, &kd, is_pem(kdata, klen) ?
-	    GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, NULL, 0);
-	if (ret == GNUTLS_E_DECRYPTION_FAILED) {
-		snprintf(err, errlen, "%s: encrypted private key (not "
-		    "supported: store it unencrypted, mode 0600, or in a "
-		    "token)", keypath);
-		goto out1;
-	}
-	if (ret < 0) {
-		/* Garbage, a certificate, ...: GnuTLS's words say too little. */
-		snprintf(err, errlen, "%s: no private key found (%s)", keypath,
-		    gnutls_strerror(ret));
-		goto out1;
-	}
 	/* Only a real key is worth the warning about who may read it. */
 	if (check_key_mode(keypath, strict, err, errlen) < 0)
-		goto out1;
+		goto out;
 	if ((ret = gnutls_privkey_import_x509(*pkey, key,
 	    GNUTLS_PRIVKEY_IMPORT_COPY)) < 0) {
 		snprintf(err, errlen, "%s: %s", keypath, gnutls_strerror(ret));
-		goto out1;
+		goto out;
 	}
 	rv = 0;
-out1:
+out:
 	gnutls_x509_privkey_deinit(key);
-out0:
-	/* Do not leave the private key in freed memory. */
-	gnutls_memset(kdata, 0, klen);
-	free(kdata);
 	return rv;
 }
 
@@ -413,6 +425,10 @@ tlsconf_load(const struct tlsconf_files *f, char *err, size_t errlen)
 		    gnutls_strerror(ret));
 		goto fail;
 	}
+	/* A client's certificate goes out through this, for every session. */
+	if (!f->server)
+		gnutls_certificate_set_retrieve_function2(c->cred,
+		    tlssess_client_cert_cb);
 	if (f->server && (ret = gnutls_session_ticket_key_generate(
 	    &c->ticket_key)) < 0) {
 		snprintf(err, errlen, "session ticket key: %s",

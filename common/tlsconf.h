@@ -90,6 +90,14 @@ void	 tlsconf_free(struct tlsconf *c);
 int	 tlsconf_import_certs(const char *name, const unsigned char *data,
 	    size_t len, gnutls_x509_crt_t **list, char *err, size_t errlen);
 
+/*
+ * Read an unencrypted private key file (PEM or DER) into a new *key,
+ * wiping the file's bytes from memory.  Returns 0, or -1 with "PATH:
+ * reason" in err.
+ */
+int	 tlsconf_read_key(const char *path, gnutls_x509_privkey_t *key,
+	    char *err, size_t errlen);
+
 /* Free a list from tlsconf_import_certs(). */
 void	 tlsconf_free_certs(gnutls_x509_crt_t *list, unsigned int n);
 

@@ -72,8 +72,8 @@ fail:
  * GnuTLS asks for our certificate when the server requests one; this is
  * the only place that sees which issuers the server accepts.
  */
-static int
-client_cert_cb(gnutls_session_t s, const gnutls_datum_t *req_ca_rdn,
+int
+tlssess_client_cert_cb(gnutls_session_t s, const gnutls_datum_t *req_ca_rdn,
     int nreqs, const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
     gnutls_pcert_st **pcert, unsigned int *pcert_length,
     gnutls_privkey_t *pkey)
@@ -144,8 +144,6 @@ client_session(gnutls_session_t *s, const struct tlsconf *c, int fd,
 	if (verify)
 		gnutls_session_set_verify_cert2(*s, req->vdata, 2, 0);
 	gnutls_session_set_ptr(*s, req);
-	/* Set once per credentials; it only reads them. */
-	gnutls_certificate_set_retrieve_function2(c->cred, client_cert_cb);
 	return 0;
 fail:
 	gnutls_deinit(*s);

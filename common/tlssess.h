@@ -40,6 +40,17 @@ struct tlssess_certreq {
 };
 
 /*
+ * The certificate callback of client credentials (tlsconf sets it once):
+ * it hands over the chain and key, and records in the session's
+ * tlssess_certreq what the server's certificate request asked.
+ */
+int	 tlssess_client_cert_cb(gnutls_session_t s,
+	    const gnutls_datum_t *req_ca_rdn, int nreqs,
+	    const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+	    gnutls_pcert_st **pcert, unsigned int *pcert_length,
+	    gnutls_privkey_t *pkey);
+
+/*
  * A client session that verifies the server's chain, its name against
  * name (a DNS name, or an IP literal matched against IP SANs), and the
  * serverAuth purpose.  SNI carries name unless it is an IP literal.  name

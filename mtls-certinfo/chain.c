@@ -56,40 +56,19 @@ key_matches(gnutls_x509_crt_t crt, const char *keyfile, char *err,
     size_t errlen)
 {
 	gnutls_x509_privkey_t key;
-	unsigned char *data;
-	size_t	 len, kl = 64, cl = 64;
+	size_t	 kl = 64, cl = 64;
 	unsigned char kid[64], cid[64];
-	gnutls_datum_t d;
-	int	 ret, rv = -1;
+	int	 rv = -1;
 
-	if (file_read(keyfile, &data, &len, err, errlen) < 0)
+	if (tlsconf_read_key(keyfile, &key, err, errlen) < 0)
 		return -1;
-	if ((ret = gnutls_x509_privkey_init(&key)) < 0) {
-		snprintf(err, errlen, "%s: %s", keyfile, gnutls_strerror(ret));
-		goto out0;
-	}
-	d.data = data;
-	d.size = (unsigned int)len;
-	ret = gnutls_x509_privkey_import2(key, &d,
-	    memmem(data, len, "-----BEGIN", 10) ? GNUTLS_X509_FMT_PEM :
-	    GNUTLS_X509_FMT_DER, NULL, 0);
-	if (ret < 0) {
-		snprintf(err, errlen, "%s: no private key found: %s", keyfile,
-		    gnutls_strerror(ret));
-		goto out1;
-	}
 	if (gnutls_x509_privkey_get_key_id(key, GNUTLS_KEYID_USE_SHA256, kid,
 	    &kl) < 0 || gnutls_x509_crt_get_key_id(crt,
-	    GNUTLS_KEYID_USE_SHA256, cid, &cl) < 0) {
+	    GNUTLS_KEYID_USE_SHA256, cid, &cl) < 0)
 		snprintf(err, errlen, "%s: cannot compute its key id", keyfile);
-		goto out1;
-	}
-	rv = kl == cl && memcmp(kid, cid, kl) == 0;
-out1:
+	else
+		rv = kl == cl && memcmp(kid, cid, kl) == 0;
 	gnutls_x509_privkey_deinit(key);
-out0:
-	gnutls_memset(data, 0, len);
-	free(data);
 	return rv;
 }
 

@@ -163,12 +163,12 @@ child(int fd, const char *peer, unsigned long id, struct listeners *l,
 {
 	struct sigaction sa;
 
+	/*
+	 * The parent's signals were blocked for its signalfd; the child
+	 * takes them by default again, except ^C at a terminal, which
+	 * reaches the whole group: the parent decides about that.
+	 */
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	/* ^C at a terminal reaches the whole group: let the parent decide. */
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &sa, NULL);
 	sigprocmask(SIG_SETMASK, mask, NULL);

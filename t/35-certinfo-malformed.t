@@ -90,8 +90,8 @@ like "$(grep 'Subject:' "$T/esc.out")" 'CN=esc\\x1b\[2Jcleared\\x0anext' \
     "they are shown as \\xHH"
 
 # 100 certificates in one file: all shown, PEM and DER alike.
-for i in $(seq 100); do cat "$cert"; done >"$T/100.pem"
-for i in $(seq 100); do cat "$T/c.der"; done >"$T/100.der"
+for _ in $(seq 100); do cat "$cert"; done >"$T/100.pem"
+for _ in $(seq 100); do cat "$T/c.der"; done >"$T/100.der"
 $F "$T/100.pem" >"$T/100.out"
 is "$?" 0 "100 concatenated PEM certificates: exit 0"
 is "$(grep -c '^Certificate #' "$T/100.out")" 100 "and all 100 are shown"

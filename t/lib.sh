@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # t/lib.sh - shared setup for the shell TAP tests; source it first.
 #
 # Gives: TAP output (ok, is, like, fails_with, done_testing), a temporary
