@@ -48,8 +48,9 @@ fails_with 1 '^mtls-send: could not resolve no-such-host.invalid: ' \
     "unknown host: exit 1" $S no-such-host.invalid:9443
 }
 
-# Nothing listening: exit 1.  The port was free a moment ago.
-port=$(free_port)
+# Nothing listening: exit 1.  The port is held bound and not listening.
+closed_port
+port=$CLOSED_PORT
 # shellcheck disable=SC2086
 fails_with 1 "^mtls-send: could not connect to 127.0.0.1:$port: Connection refused\$" \
     "connection refused: exit 1" $S "127.0.0.1:$port"
