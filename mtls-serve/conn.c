@@ -20,6 +20,10 @@
 
 /* How long a last close_notify may take when the peer does not read. */
 #define BYE_MS	1000
+/* Keepalive probes after 60 s of silence, every 15 s, 4 unanswered: gone. */
+#define KEEPALIVE_IDLE_S	60
+#define KEEPALIVE_INTVL_S	15
+#define KEEPALIVE_COUNT		4
 
 /*
  * Tell the client why it was refused, with the alert the TLS specification
@@ -154,9 +158,26 @@ echo_run(gnutls_session_t s, int fd, const char *peer,
 	}
 }
 
+/*
+ * TCP keepalive: with -t 0 (no idle limit) a peer that vanished without a
+ * FIN or RST would otherwise hold its process for ever.
+ */
+static void
+keepalive(int fd)
+{
+	int	 one = 1, idle = KEEPALIVE_IDLE_S, intvl = KEEPALIVE_INTVL_S,
+		 cnt = KEEPALIVE_COUNT;
+
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
 int
 conn_serve(int fd, const char *peer, unsigned long id,
-    const struct tlsconf *conf, const struct serve_opts *o)
+    const struct tlsconf *conf, const struct serve_opts *o,
+    volatile unsigned char *authed)
 {
 	gnutls_session_t s;
 	struct logline l;
@@ -176,6 +197,7 @@ conn_serve(int fd, const char *peer, unsigned long id,
 	}
 	/* Replies go out as soon as they are ready: no delayed-ACK stall. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	keepalive(fd);
 
 	if ((ret = tlssess_server(&s, conf, fd)) < 0) {
 		logline_begin(&l, id, "error");
@@ -183,7 +205,7 @@ conn_serve(int fd, const char *peer, unsigned long id,
 		logline_emit(&l);
 		return CONN_BROKEN;
 	}
-	ret = tlssess_handshake(s, fd, o->timeout_s * 1000);
+	ret = tlssess_handshake(s, fd, o->handshake_s * 1000);
 	if (ret < 0) {
 		send_refusal_alert(s, ret);
 		logline_begin(&l, id, "refused");
@@ -217,6 +239,9 @@ conn_serve(int fd, const char *peer, unsigned long id,
 		gnutls_deinit(s);
 		return CONN_REFUSED;
 	}
+	/* Authenticated: no longer one of the handshakes --max-startups bounds. */
+	if (authed != NULL)
+		*authed = 1;
 	if (o->verbosity >= LOG_NORMAL)
 		log_handshake(s, id, o->verbosity, rule);
 
