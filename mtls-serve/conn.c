@@ -3,6 +3,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -90,6 +91,31 @@ admitted(gnutls_session_t s, const struct serve_opts *o, const char **rule,
 	if (r != NULL)
 		*rule = r->text;
 	return r != NULL;
+}
+
+/*
+ * A resumed session brings the chain verified at its first handshake:
+ * verify it again now (dates, CRLs as loaded now, purpose), and send the
+ * alert a full handshake would have.  Returns 0, or -1 with the reason.
+ */
+static int
+recheck_resumed(gnutls_session_t s, char *why, size_t n)
+{
+	char	 reasons[512];
+	unsigned int st = 0;
+	int	 ret;
+
+	if ((ret = tlssess_reverify(s, &st)) < 0) {
+		gnutls_alert_send(s, GNUTLS_AL_FATAL, GNUTLS_A_BAD_CERTIFICATE);
+		snprintf(why, n, "resumed session: %s", gnutls_strerror(ret));
+		return -1;
+	}
+	if (st == 0)
+		return 0;
+	gnutls_alert_send(s, GNUTLS_AL_FATAL, verify_status_alert(st));
+	snprintf(why, n, "resumed session: certificate verification failed: "
+	    "%s", verify_status_text(st, reasons, sizeof(reasons)));
+	return -1;
 }
 
 /* The client's certificate and the session's parameters, in one line. */
@@ -227,6 +253,16 @@ conn_serve(int fd, const char *peer, unsigned long id,
 		gnutls_deinit(s);
 		return CONN_REFUSED;
 	}
+	if (gnutls_session_is_resumed(s) && recheck_resumed(s, why,
+	    sizeof(why)) < 0) {
+		/* The stored chain no longer passes: expired, revoked, ... */
+		logline_begin(&l, id, "refused");
+		logline_str(&l, "peer", peer);
+		logline_str(&l, "reason", why);
+		logline_emit(&l);
+		gnutls_deinit(s);
+		return CONN_REFUSED;
+	}
 	if (!admitted(s, o, &rule, &pc)) {
 		/* Verified, but not one of those --allow admits. */
 		gnutls_alert_send(s, GNUTLS_AL_FATAL, GNUTLS_A_ACCESS_DENIED);
@@ -242,6 +278,13 @@ conn_serve(int fd, const char *peer, unsigned long id,
 	/* Authenticated: no longer one of the handshakes --max-startups bounds. */
 	if (authed != NULL)
 		*authed = 1;
+	if ((ret = tlssess_send_tickets(s, fd, o->handshake_s * 1000)) < 0 &&
+	    o->verbosity >= LOG_VERBOSE) {
+		logline_begin(&l, id, "tickets-not-sent");
+		logline_str(&l, "reason", tlssess_why(s, ret, why,
+		    sizeof(why)));
+		logline_emit(&l);
+	}
 	if (o->verbosity >= LOG_NORMAL)
 		log_handshake(s, id, o->verbosity, rule);
 
