@@ -18,13 +18,16 @@
 /*
  * The default policy: TLS 1.3 and 1.2, AEAD ciphers only, ECDHE only (every
  * session has forward secrecy), AES-GCM before ChaCha20-Poly1305 because
- * GnuTLS's AES-GCM is many times faster on CPUs with AES instructions.
+ * GnuTLS's AES-GCM is many times faster on CPUs with AES instructions, and
+ * no SHA-1 signatures in the handshake (NORMAL still offers them in the
+ * CertificateRequest and accepts them in a CertificateVerify).
  * Servers append ":%SERVER_PRECEDENCE".  Documented in the man pages.
  */
 #define TLSCONF_PRIORITY \
 	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" \
 	"-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:" \
-	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-GROUP-DH-ALL"
+	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-GROUP-DH-ALL:" \
+	"-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1:-SIGN-DSA-SHA1"
 
 struct tlsconf_files {
 	const char	*cert;		/* our chain, PEM, DER or pkcs11: URI;
