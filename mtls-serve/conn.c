@@ -62,7 +62,7 @@ send_refusal_alert(gnutls_session_t s, int err)
  */
 static int
 admitted(gnutls_session_t s, const struct serve_opts *o, const char **rule,
-    struct peer_cert *pc)
+    struct peer_cert *pc, char *why, size_t whylen)
 {
 	const gnutls_datum_t *chain;
 	const struct allow_rule *r;
@@ -70,6 +70,7 @@ admitted(gnutls_session_t s, const struct serve_opts *o, const char **rule,
 	unsigned int n = 0;
 
 	*rule = "";
+	snprintf(why, whylen, "not allowed");
 	memset(pc, 0, sizeof(*pc));
 	/* The echo without rules needs no facts: spare every child the work. */
 	if (o->nallow == 0 && o->prog == NULL)
@@ -87,9 +88,15 @@ admitted(gnutls_session_t s, const struct serve_opts *o, const char **rule,
 		return 1;
 	}
 	r = allow_match(o->allow, o->nallow, crt);
-	gnutls_x509_crt_deinit(crt);
 	if (r != NULL)
 		*rule = r->text;
+	else {
+		char	 tmp[160];
+
+		snprintf(why, whylen, "%s", allow_why_not(o->allow, o->nallow,
+		    crt, tmp, sizeof(tmp)));
+	}
+	gnutls_x509_crt_deinit(crt);
 	return r != NULL;
 }
 
@@ -263,12 +270,12 @@ conn_serve(int fd, const char *peer, unsigned long id,
 		gnutls_deinit(s);
 		return CONN_REFUSED;
 	}
-	if (!admitted(s, o, &rule, &pc)) {
+	if (!admitted(s, o, &rule, &pc, why, sizeof(why))) {
 		/* Verified, but not one of those --allow admits. */
 		gnutls_alert_send(s, GNUTLS_AL_FATAL, GNUTLS_A_ACCESS_DENIED);
 		logline_begin(&l, id, "refused");
 		logline_str(&l, "peer", peer);
-		logline_str(&l, "reason", "not allowed");
+		logline_str(&l, "reason", why);
 		logline_str(&l, "client_subject", pc.subject);
 		logline_str(&l, "client_sha256", pc.sha256);
 		logline_emit(&l);

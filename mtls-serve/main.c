@@ -302,12 +302,12 @@ main(int argc, char *argv[])
 		    "users per connection needs root)");
 	if (o.exec_user != NULL && geteuid() != 0)
 		die(2, "--exec-user %s: needs root", o.exec_user);
-	if (o.exec_user != NULL && privdrop_check(o.exec_user, err,
-	    sizeof(err)) < 0)
-		die(2, "--exec-%s", err + 2);
+	if (o.exec_user != NULL && privdrop_check("--exec-user", o.exec_user,
+	    err, sizeof(err)) < 0)
+		die(2, "%s", err);
 	if (addr_parse(o.listen, DEFAULT_PORT, 1, &a, err, sizeof(err)) < 0)
 		die(2, "--listen %s", err);
-	if (o.user != NULL && privdrop_check(o.user, err, sizeof(err)) < 0)
+	if (o.user != NULL && privdrop_check("--user", o.user, err, sizeof(err)) < 0)
 		die(2, "%s", err);
 
 	/* Writing to a vanished peer must be an error, not a death. */
@@ -319,7 +319,7 @@ main(int argc, char *argv[])
 
 	/* One connection on stdin (a super-server accepted it). */
 	if (o.inetd) {
-		if (o.user != NULL && privdrop(o.user, err, sizeof(err)) < 0)
+		if (o.user != NULL && privdrop("--user", o.user, err, sizeof(err)) < 0)
 			die(1, "%s", err);
 		status = conn_serve(STDIN_FILENO, inetd_peer(peer,
 		    sizeof(peer)), 1, conf, &o, NULL);
@@ -336,7 +336,7 @@ main(int argc, char *argv[])
 
 	/* Privileges: none needed from here on. */
 	if (o.user != NULL) {
-		if (privdrop(o.user, err, sizeof(err)) < 0)
+		if (privdrop("--user", o.user, err, sizeof(err)) < 0)
 			die(1, "%s", err);
 		log_user(o.user);
 	}
