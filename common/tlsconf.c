@@ -148,9 +148,8 @@ static int
 pin_from_env(void *userdata, int attempt, const char *token_url,
     const char *token_label, unsigned int flags, char *pin, size_t pin_max)
 {
-	const char *env = getenv(PKCS11_PIN_ENV);
+	const char *env = userdata != NULL ? userdata : getenv(PKCS11_PIN_ENV);
 
-	(void)userdata;
 	(void)token_url;
 	(void)token_label;
 	/* Never retry a wrong PIN: tokens lock after a few. */
@@ -159,6 +158,20 @@ pin_from_env(void *userdata, int attempt, const char *token_url,
 		return -1;
 	strcpy(pin, env);
 	return 0;
+}
+
+char *
+tlsconf_take_pin(void)
+{
+	char	*env = getenv(PKCS11_PIN_ENV), *copy;
+
+	if (env == NULL)
+		return NULL;
+	copy = strdup(env);
+	/* The bytes stay readable in /proc/PID/environ until overwritten. */
+	explicit_bzero(env, strlen(env));
+	unsetenv(PKCS11_PIN_ENV);
+	return copy;
 }
 
 int
@@ -205,8 +218,8 @@ out0:
 
 /* The private key, from a file or a token, as an abstract key. */
 static int
-load_key(gnutls_privkey_t *pkey, const char *keypath, int strict, char *err,
-    size_t errlen)
+load_key(gnutls_privkey_t *pkey, const char *keypath, const char *pin,
+    int strict, char *err, size_t errlen)
 {
 	gnutls_x509_privkey_t key;
 	int	 ret, rv = -1;
@@ -217,7 +230,7 @@ load_key(gnutls_privkey_t *pkey, const char *keypath, int strict, char *err,
 	}
 	if (is_url(keypath)) {
 		/* The PIN: the URI's pin-value or pin-source, or $ENV. */
-		gnutls_pkcs11_set_pin_function(pin_from_env, NULL);
+		gnutls_pkcs11_set_pin_function(pin_from_env, (void *)pin);
 		if ((ret = gnutls_privkey_import_url(*pkey, keypath, 0)) < 0) {
 			/* Name the object, never a pin-value. */
 			snprintf(err, errlen, "%.*s: %s",
@@ -244,19 +257,66 @@ out:
 }
 
 /*
+ * The chain and key of old, copied (for a reload that cannot read the key
+ * file again, such as after dropping privileges).
+ */
+static int
+copy_keypair(struct tlsconf *c, const struct tlsconf *old, char *err,
+    size_t errlen)
+{
+	gnutls_x509_privkey_t xkey;
+	gnutls_datum_t der;
+	unsigned int i;
+	int	 ret;
+
+	if ((c->chain = gnutls_calloc(old->nchain, sizeof(*c->chain))) ==
+	    NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < old->nchain; i++) {
+		if ((ret = gnutls_x509_crt_init(&c->chain[i])) < 0)
+			goto fail;
+		c->nchain++;
+		if ((ret = gnutls_x509_crt_export2(old->chain[i],
+		    GNUTLS_X509_FMT_DER, &der)) < 0)
+			goto fail;
+		ret = gnutls_x509_crt_import(c->chain[i], &der,
+		    GNUTLS_X509_FMT_DER);
+		gnutls_free(der.data);
+		if (ret < 0)
+			goto fail;
+	}
+	if ((ret = gnutls_privkey_init(&c->pkey)) < 0 ||
+	    (ret = gnutls_privkey_export_x509(old->pkey, &xkey)) < 0)
+		goto fail;
+	ret = gnutls_privkey_import_x509(c->pkey, xkey,
+	    GNUTLS_PRIVKEY_IMPORT_COPY);
+	gnutls_x509_privkey_deinit(xkey);
+	if (ret < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "the previous key: %s", gnutls_strerror(ret));
+	return -1;
+}
+
+/*
  * Our chain and key into c->cred.  The credentials and a client's
  * certificate callback (tlssess.c) share one copy of each.
  */
 static int
-load_keypair(struct tlsconf *c, const struct tlsconf_files *f, char *err,
-    size_t errlen)
+load_keypair(struct tlsconf *c, const struct tlsconf_files *f,
+    const struct tlsconf *old, char *err, size_t errlen)
 {
 	unsigned int n;
 	int	 ret;
 
-	if (load_chain(c, f->cert, err, errlen) < 0)
-		return -1;
-	if (load_key(&c->pkey, f->key, f->strict, err, errlen) < 0)
+	if (old != NULL) {
+		if (copy_keypair(c, old, err, errlen) < 0)
+			return -1;
+	} else if (load_chain(c, f->cert, err, errlen) < 0 ||
+	    load_key(&c->pkey, f->key, f->pin, f->strict, err, errlen) < 0)
 		return -1;
 	n = c->nchain;
 	if ((c->pcert = gnutls_calloc(n, sizeof(*c->pcert))) == NULL) {
@@ -393,13 +453,19 @@ out:
 	return rv;
 }
 
-struct tlsconf *
-tlsconf_load(const struct tlsconf_files *f, char *err, size_t errlen)
+/* Which part of a load failed. */
+enum stage { STAGE_OTHER, STAGE_KEYPAIR };
+
+/* tlsconf_load(), taking the chain and key from old if it is not NULL. */
+static struct tlsconf *
+load(const struct tlsconf_files *f, const struct tlsconf *old, char *err,
+    size_t errlen, enum stage *stage)
 {
 	struct tlsconf *c;
 	const char *errpos = NULL;
 	int	 ret, i;
 
+	*stage = STAGE_OTHER;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -409,8 +475,10 @@ tlsconf_load(const struct tlsconf_files *f, char *err, size_t errlen)
 		free(c);
 		return NULL;
 	}
-	if (f->cert != NULL && load_keypair(c, f, err, errlen) < 0)
+	if (f->cert != NULL && load_keypair(c, f, old, err, errlen) < 0) {
+		*stage = STAGE_KEYPAIR;
 		goto fail;
+	}
 	if (f->ca != NULL && load_trust(c, f->ca, err, errlen) < 0)
 		goto fail;
 	for (i = 0; i < f->ncrls; i++)
@@ -450,6 +518,29 @@ tlsconf_load(const struct tlsconf_files *f, char *err, size_t errlen)
 fail:
 	tlsconf_free(c);
 	return NULL;
+}
+
+struct tlsconf *
+tlsconf_load(const struct tlsconf_files *f, char *err, size_t errlen)
+{
+	enum stage stage;
+
+	return load(f, NULL, err, errlen, &stage);
+}
+
+struct tlsconf *
+tlsconf_reload(const struct tlsconf_files *f, const struct tlsconf *old,
+    char *err, size_t errlen, char *keyerr, size_t keyerrlen)
+{
+	struct tlsconf *c;
+	enum stage stage;
+
+	keyerr[0] = '\0';
+	if ((c = load(f, NULL, err, errlen, &stage)) != NULL ||
+	    stage != STAGE_KEYPAIR || old->nchain == 0 || old->pkey == NULL)
+		return c;
+	snprintf(keyerr, keyerrlen, "%s", err);
+	return load(f, old, err, errlen, &stage);
 }
 
 int

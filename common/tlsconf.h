@@ -40,6 +40,7 @@ struct tlsconf_files {
 	int		 ncrls;
 	const char	*ocsp;		/* server: DER OCSP response to staple */
 	int		 strict;	/* a key readable by others is fatal */
+	const char	*pin;		/* a token's PIN; NULL: $MTLS_PKCS11_PIN */
 };
 
 struct tlsconf {
@@ -77,6 +78,17 @@ struct tlsconf *tlsconf_load(const struct tlsconf_files *f, char *err,
 	    size_t errlen);
 
 /*
+ * SIGHUP's load: as tlsconf_load(), but when our certificate or key cannot
+ * be loaded (a root-only key after dropping privileges, a broken file),
+ * the CAs, CRLs and OCSP response are loaded anyway with old's chain and
+ * key; the reason the key failed is then in keyerr (else keyerr is "").
+ * Returns the new configuration, or NULL with the reason in err.
+ */
+struct tlsconf *tlsconf_reload(const struct tlsconf_files *f,
+	    const struct tlsconf *old, char *err, size_t errlen, char *keyerr,
+	    size_t keyerrlen);
+
+/*
  * Is a CRL in use past its next update?  Then the peers it covers cannot
  * be judged: callers refuse them (fail closed).  Returns 1 with a reason
  * in why, or 0.
@@ -100,6 +112,13 @@ int	 tlsconf_import_certs(const char *name, const unsigned char *data,
  */
 int	 tlsconf_read_key(const char *path, gnutls_x509_privkey_t *key,
 	    char *err, size_t errlen);
+
+/*
+ * Take the token PIN out of the environment: a copy (to free), the
+ * variable's bytes wiped where /proc/PID/environ shows them, the variable
+ * unset, so no program run later inherits or reads it.  NULL when unset.
+ */
+char	*tlsconf_take_pin(void);
 
 /* Free a list from tlsconf_import_certs(). */
 void	 tlsconf_free_certs(gnutls_x509_crt_t *list, unsigned int n);

@@ -1,8 +1,11 @@
 /*
  * mtls-serve: a fork-per-connection mutual-TLS echo server.
  */
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -113,6 +116,15 @@ log_identity(const struct tlsconf *conf, const char *certpath)
 		    pc.not_before_s);
 }
 
+static void
+pin_free(char *pin)
+{
+	if (pin == NULL)
+		return;
+	explicit_bzero(pin, strlen(pin));
+	free(pin);
+}
+
 /* The peer of a connection on stdin, from the socket or the super-server. */
 static const char *
 inetd_peer(char *buf, size_t n)
@@ -131,6 +143,32 @@ inetd_peer(char *buf, size_t n)
 	snprintf(buf, n, "%s%s%s", ip ? ip : "unknown", port ? ":" : "",
 	    port ? port : "");
 	return buf;
+}
+
+/*
+ * Under inetd (or systemd's Accept=yes) descriptors 0, 1 and 2 may all be
+ * the client's connection: a log line on stderr would reach the client in
+ * clear, before the handshake.  Then log to syslog, and give stderr (which
+ * a program run with -- inherits) /dev/null.
+ */
+static void
+inetd_stderr(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct stat st;
+	int	 fd;
+
+	if (fstat(STDERR_FILENO, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    getsockname(STDERR_FILENO, (struct sockaddr *)&ss, &len) < 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+		return;
+	diag_use_syslog();
+	if ((fd = open("/dev/null", O_WRONLY)) >= 0) {
+		dup2(fd, STDERR_FILENO);
+		if (fd != STDERR_FILENO)
+			close(fd);
+	}
 }
 
 static void
@@ -179,8 +217,15 @@ main(int argc, char *argv[])
 	struct listeners l;
 	struct addr a;
 	const char *crls[SERVE_MAX_CRLS];
-	char	 err[1024], peer[ADDR_STRMAX];
+	char	 err[1024], peer[ADDR_STRMAX], *pin;
 	int	 ch, status, ret;
+
+	/*
+	 * Not dumpable: no core file with the key in it, and a process of
+	 * the same user (a program run with --) cannot read our memory or
+	 * environment through /proc or ptrace.
+	 */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
 	/* Options. */
 	memset(&o, 0, sizeof(o));
@@ -283,6 +328,10 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
+	/* The log's destination first: nothing may reach an inetd client. */
+	if (o.inetd)
+		inetd_stderr();
+
 	/* Sanity checks. */
 	if (argc > 0 && strcmp(argv[-1], "--") != 0)
 		die(2, "unexpected argument \"%s\" (to run a program, put -- "
@@ -313,6 +362,9 @@ main(int argc, char *argv[])
 	/* Writing to a vanished peer must be an error, not a death. */
 	cli_ignore_sigpipe();
 
+	/* The token PIN leaves the environment before anything can read it. */
+	f.pin = pin = tlsconf_take_pin();
+
 	/* Credentials: once, before any fork; children only read them. */
 	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
 		die(2, "%s", err);
@@ -324,12 +376,13 @@ main(int argc, char *argv[])
 		status = conn_serve(STDIN_FILENO, inetd_peer(peer,
 		    sizeof(peer)), 1, conf, &o, NULL);
 		tlsconf_free(conf);
+		pin_free(pin);
 		return status;
 	}
 
 	/* Bind, or take the sockets a service manager passed. */
 	if ((ret = listen_inherited(&l, err, sizeof(err))) < 0)
-		die(1, "%s", err);
+		die(2, "%s", err);
 	if (ret == 0 && listen_open(&a, &l, err, sizeof(err)) < 0)
 		die(1, "%s", err);
 	log_identity(conf, f.cert);
@@ -346,5 +399,6 @@ main(int argc, char *argv[])
 
 	/* Cleanup. */
 	tlsconf_free(conf);
+	pin_free(pin);
 	return status;
 }

@@ -184,8 +184,11 @@ refuse_fd(int fd)
 
 /*
  * SIGHUP: read every file again.  New connections get the new set; open
- * ones keep theirs (their process has its own copy).  If anything is
- * wrong, the old set stays and the log says why.
+ * ones keep theirs (their process has its own copy).  If the certificate
+ * or key cannot be read (a root-only key after --user), the CAs, CRLs and
+ * OCSP response are still reloaded, with the previous certificate and key:
+ * a new CRL must not wait for a restart.  If anything else is wrong, the
+ * old set stays.  The log says which part failed.
  */
 static void
 reload(struct tlsconf **conf, const struct tlsconf_files *f)
@@ -193,9 +196,18 @@ reload(struct tlsconf **conf, const struct tlsconf_files *f)
 	struct tlsconf *fresh;
 	struct peer_cert pc;
 	struct logline l;
-	char	 err[1024];
+	char	 err[1024], keyerr[1024];
 
-	if ((fresh = tlsconf_load(f, err, sizeof(err))) == NULL) {
+	fresh = tlsconf_reload(f, *conf, err, sizeof(err), keyerr,
+	    sizeof(keyerr));
+	if (keyerr[0] != '\0') {
+		logline_begin(&l, 0, "reload-failed");
+		logline_str(&l, "reason", keyerr);
+		logline_str(&l, "part", "certificate and key");
+		logline_str(&l, "keeping", "the previous certificate and key");
+		logline_emit(&l);
+	}
+	if (fresh == NULL) {
 		logline_begin(&l, 0, "reload-failed");
 		logline_str(&l, "reason", err);
 		logline_str(&l, "keeping", "the previous credentials");
@@ -212,6 +224,8 @@ reload(struct tlsconf **conf, const struct tlsconf_files *f)
 	}
 	logline_fmt(&l, "trusted_cas", "%u", fresh->nca);
 	logline_fmt(&l, "crls", "%u", fresh->ncrl);
+	if (keyerr[0] != '\0')
+		logline_str(&l, "key", "previous");
 	logline_emit(&l);
 }
 
