@@ -386,8 +386,12 @@ load_trust(struct tlsconf *c, const char *capath, char *err, size_t errlen)
 
 /*
  * CRLs: each must be signed by a trusted CA, or anyone could make us
- * refuse good peers.  An expired CRL is kept (failing closed: the peers
- * it covers are refused as "revocation data too old") with a warning.
+ * refuse good peers.  A CRL whose issuer is not a trusted CA at all is
+ * often an intermediate CA's: it is kept aside ("deferred") and applied
+ * to a client whose verified chain holds a CA certificate that signed it
+ * (tlsconf_check_deferred()).  An expired CRL is kept (failing closed: the
+ * peers it covers are refused as "revocation data too old") with a
+ * warning.
  */
 static int
 load_crl(struct tlsconf *c, const char *path, char *err, size_t errlen)
@@ -395,8 +399,8 @@ load_crl(struct tlsconf *c, const char *path, char *err, size_t errlen)
 	unsigned char *data;
 	size_t	 len;
 	gnutls_datum_t d;
-	gnutls_x509_crl_t *crls = NULL;
-	unsigned int n = 0, i, status;
+	gnutls_x509_crl_t *crls = NULL, *grown;
+	unsigned int n = 0, i, status, ndeferred = 0;
 	char	 when[TIMEFMT_MAX];
 	time_t	 next;
 	int	 ret, rv = -1;
@@ -422,7 +426,10 @@ load_crl(struct tlsconf *c, const char *path, char *err, size_t errlen)
 			status = GNUTLS_CERT_INVALID;
 		if (status & CRL_TIME_FLAGS)
 			status &= ~(CRL_TIME_FLAGS | GNUTLS_CERT_INVALID);
-		if (status != 0) {
+		if ((status & ~GNUTLS_CERT_INVALID) ==
+		    GNUTLS_CERT_SIGNER_NOT_FOUND)
+			ndeferred++;
+		else if (status != 0) {
 			snprintf(err, errlen, "%s: CRL not signed by a trusted "
 			    "CA", path);
 			goto out;
@@ -437,19 +444,112 @@ load_crl(struct tlsconf *c, const char *path, char *err, size_t errlen)
 			    "is renewed", path,
 			    timefmt_rfc3339(when, sizeof(when), next));
 	}
-	if ((ret = gnutls_certificate_set_x509_crl_mem(c->cred, &d,
-	    is_pem(data, len) ? GNUTLS_X509_FMT_PEM :
-	    GNUTLS_X509_FMT_DER)) < 0) {
-		snprintf(err, errlen, "%s: %s", path, gnutls_strerror(ret));
+	if (ndeferred == 0) {
+		if ((ret = gnutls_certificate_set_x509_crl_mem(c->cred, &d,
+		    is_pem(data, len) ? GNUTLS_X509_FMT_PEM :
+		    GNUTLS_X509_FMT_DER)) < 0) {
+			snprintf(err, errlen, "%s: %s", path,
+			    gnutls_strerror(ret));
+			goto out;
+		}
+		c->ncrl += n;
+		rv = 0;
 		goto out;
+	}
+	/* One by one: the credentials copy those a trusted CA signed. */
+	if ((grown = gnutls_realloc(c->deferred, (c->ndeferred + ndeferred) *
+	    sizeof(*grown))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	c->deferred = grown;
+	for (i = 0; i < n; i++) {
+		if (gnutls_x509_crl_verify(crls[i], c->cas, c->ncas,
+		    GNUTLS_VERIFY_DISABLE_TIME_CHECKS, &status) < 0 ||
+		    (status & GNUTLS_CERT_SIGNER_NOT_FOUND)) {
+			c->deferred[c->ndeferred++] = crls[i];
+			crls[i] = NULL;
+		} else if ((ret = gnutls_certificate_set_x509_crl(c->cred,
+		    &crls[i], 1)) < 0) {
+			snprintf(err, errlen, "%s: %s", path,
+			    gnutls_strerror(ret));
+			goto out;
+		}
 	}
 	c->ncrl += n;
 	rv = 0;
 out:
 	for (i = 0; i < n; i++)
-		gnutls_x509_crl_deinit(crls[i]);
+		if (crls[i] != NULL)
+			gnutls_x509_crl_deinit(crls[i]);
 	gnutls_free(crls);
 	free(data);
+	return rv;
+}
+
+int
+tlsconf_check_deferred(const struct tlsconf *c, const gnutls_datum_t *der,
+    unsigned int n, char *why, size_t whylen)
+{
+	gnutls_x509_crt_t crt[TLSCONF_CHAIN_MAX];
+	gnutls_x509_trust_list_t tl;
+	gnutls_datum_t dn = { NULL, 0 };
+	unsigned int i, j, k, m = 0, st;
+	int	 rv = 0;
+
+	if (c->ndeferred == 0 || n == 0)
+		return 0;
+	gnutls_certificate_get_trust_list(c->cred, &tl);
+	for (m = 0; m < n && m < TLSCONF_CHAIN_MAX; m++) {
+		if (gnutls_x509_crt_init(&crt[m]) < 0)
+			goto bad;
+		if (gnutls_x509_crt_import(crt[m], &der[m],
+		    GNUTLS_X509_FMT_DER) < 0) {
+			gnutls_x509_crt_deinit(crt[m]);
+			goto bad;
+		}
+	}
+	for (i = 0; i < c->ndeferred; i++) {
+		/* A CA certificate of this chain, itself chaining to ours. */
+		for (j = 0; j < m; j++) {
+			if (!gnutls_x509_crl_check_issuer(c->deferred[i],
+			    crt[j]) ||
+			    gnutls_x509_crl_verify(c->deferred[i], &crt[j], 1,
+			    GNUTLS_VERIFY_DISABLE_TIME_CHECKS, &st) < 0)
+				continue;
+			/* Its dates: tlsconf_crl_stale() judges them. */
+			if (st & CRL_TIME_FLAGS)
+				st &= ~(CRL_TIME_FLAGS | GNUTLS_CERT_INVALID);
+			if (st != 0)
+				continue;
+			if (gnutls_x509_trust_list_verify_crt2(tl, &crt[j],
+			    m - j, NULL, 0, 0, &st, NULL) < 0 || st != 0)
+				continue;
+			break;
+		}
+		if (j == m)
+			continue;	/* not this chain's CRL */
+		for (k = 0; k < m; k++)
+			if (gnutls_x509_crt_check_revocation(crt[k],
+			    &c->deferred[i], 1) == 1) {
+				gnutls_x509_crl_get_issuer_dn3(c->deferred[i],
+				    &dn, 0);
+				snprintf(why, whylen, "certificate verification "
+				    "failed: revoked (by the CRL of %.*s)",
+				    (int)dn.size, dn.data ? (char *)dn.data :
+				    "");
+				gnutls_free(dn.data);
+				rv = 1;
+				goto out;
+			}
+	}
+	goto out;
+bad:
+	snprintf(why, whylen, "unreadable client chain");
+	rv = -1;
+out:
+	for (i = 0; i < m; i++)
+		gnutls_x509_crt_deinit(crt[i]);
 	return rv;
 }
 
@@ -558,6 +658,8 @@ tlsconf_crl_stale(const struct tlsconf *c, char *why, size_t n)
 void
 tlsconf_free(struct tlsconf *c)
 {
+	unsigned int j;
+
 	if (c == NULL)
 		return;
 	if (c->prio != NULL)
@@ -576,6 +678,9 @@ tlsconf_free(struct tlsconf *c)
 		gnutls_memset(c->ticket_key.data, 0, c->ticket_key.size);
 		gnutls_free(c->ticket_key.data);
 	}
+	for (j = 0; j < c->ndeferred; j++)
+		gnutls_x509_crl_deinit(c->deferred[j]);
+	gnutls_free(c->deferred);
 	gnutls_certificate_free_credentials(c->cred);
 	tlsconf_free_certs(c->chain, c->nchain);
 	tlsconf_free_certs(c->cas, c->ncas);

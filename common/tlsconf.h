@@ -53,6 +53,9 @@ struct tlsconf {
 	time_t			 crl_next_update; /* the earliest; 0: none */
 	gnutls_x509_crt_t	*cas;	/* the trusted CAs, for CRL checks */
 	unsigned int		 ncas;
+	/* CRLs whose issuer is not a trusted CA (an intermediate's). */
+	gnutls_x509_crl_t	*deferred;
+	unsigned int		 ndeferred;
 	/* A client's chain and key, handed over by tlssess's callback. */
 	gnutls_pcert_st		*pcert;
 	unsigned int		 npcert;
@@ -87,6 +90,19 @@ struct tlsconf *tlsconf_load(const struct tlsconf_files *f, char *err,
 struct tlsconf *tlsconf_reload(const struct tlsconf_files *f,
 	    const struct tlsconf *old, char *err, size_t errlen, char *keyerr,
 	    size_t keyerrlen);
+
+/* The longest client chain tlsconf_check_deferred() looks at. */
+#define TLSCONF_CHAIN_MAX	16
+
+/*
+ * The deferred CRLs against a verified peer chain (DER, leaf first): a
+ * CRL applies when a CA certificate of the chain, itself verified against
+ * the trusted CAs, signed it.  Returns 0 (none revoked), 1 (revoked) or -1
+ * (the chain cannot be read), with the reason in why.
+ */
+int	 tlsconf_check_deferred(const struct tlsconf *c,
+	    const gnutls_datum_t *der, unsigned int n, char *why,
+	    size_t whylen);
 
 /*
  * Is a CRL in use past its next update?  Then the peers it covers cannot

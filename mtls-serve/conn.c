@@ -125,6 +125,28 @@ recheck_resumed(gnutls_session_t s, char *why, size_t n)
 	return -1;
 }
 
+/*
+ * CRLs of intermediate CAs, applied to the chain the client presented
+ * (the handshake verified it).  Returns 0, or -1 having sent the alert.
+ */
+static int
+deferred_crls(gnutls_session_t s, const struct tlsconf *conf, char *why,
+    size_t n)
+{
+	const gnutls_datum_t *chain;
+	unsigned int len = 0;
+	int	 r;
+
+	if (conf->ndeferred == 0)
+		return 0;
+	chain = gnutls_certificate_get_peers(s, &len);
+	if ((r = tlsconf_check_deferred(conf, chain, len, why, n)) == 0)
+		return 0;
+	gnutls_alert_send(s, GNUTLS_AL_FATAL, r > 0 ?
+	    GNUTLS_A_CERTIFICATE_REVOKED : GNUTLS_A_BAD_CERTIFICATE);
+	return -1;
+}
+
 /* The client's certificate and the session's parameters, in one line. */
 static void
 log_handshake(gnutls_session_t s, unsigned long id, enum verbosity v,
@@ -253,6 +275,15 @@ conn_serve(int fd, const char *peer, unsigned long id,
 		/* Fail closed: without fresh revocation data, nobody. */
 		gnutls_alert_send(s, GNUTLS_AL_FATAL,
 		    GNUTLS_A_CERTIFICATE_UNKNOWN);
+		logline_begin(&l, id, "refused");
+		logline_str(&l, "peer", peer);
+		logline_str(&l, "reason", why);
+		logline_emit(&l);
+		gnutls_deinit(s);
+		return CONN_REFUSED;
+	}
+	if (deferred_crls(s, conf, why, sizeof(why)) < 0) {
+		/* Revoked by an intermediate CA's CRL (see tlsconf.h). */
 		logline_begin(&l, id, "refused");
 		logline_str(&l, "peer", peer);
 		logline_str(&l, "reason", why);

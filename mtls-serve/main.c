@@ -108,6 +108,9 @@ log_identity(const struct tlsconf *conf, const char *certpath)
 	logline_fmt(&l, "chain", "%u", conf->nchain);
 	logline_fmt(&l, "trusted_cas", "%u", conf->nca);
 	logline_fmt(&l, "crls", "%u", conf->ncrl);
+	if (conf->ndeferred > 0)
+		/* Issued by CAs not in --ca: checked against client chains. */
+		logline_fmt(&l, "crls_deferred", "%u", conf->ndeferred);
 	logline_emit(&l);
 	if (pc.not_after < time(NULL))
 		warn("%s: certificate expired %s", certpath, pc.not_after_s);
