@@ -25,6 +25,15 @@ int	 child_spawn(struct child *c, char *const argv[], char *const envp[],
 	    char *err, size_t errlen);
 
 /*
+ * The same, calling setup(arg) in the program's process just before exec
+ * (to change user, say); if it returns -1 (having said why on stderr),
+ * the process exits 126 without running the program.
+ */
+int	 child_spawn_as(struct child *c, char *const argv[],
+	    char *const envp[], int (*setup)(void *arg), void *arg,
+	    char *err, size_t errlen);
+
+/*
  * Reap the program: wait up to grace_ms for it to end, then SIGTERM, then
  * after grace_ms more SIGKILL.  Returns its wait status.
  */

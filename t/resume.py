@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Session resumption from an independent client (Python's ssl, OpenSSL).
+
+  resume.py PORT CA CERT KEY TLS [--at EPOCH] [--count N]
+
+Connects, sends a line and reads the echo, keeps the session; then (after
+the wall clock reaches EPOCH, if given) connects N more times (1 by
+default), each offering the session the previous connection gave, if any.
+Prints one line per connection: "N resumed=yes|no reply=yes|no id=HEX"
+(reply: the echo came back; id: the first bytes of the session id the
+connection left the client with, which changes when the server sends a new
+ticket), or "N error=REASON".
+"""
+import argparse
+import socket
+import ssl
+import time
+
+ap = argparse.ArgumentParser()
+ap.add_argument("port", type=int)
+ap.add_argument("ca")
+ap.add_argument("cert")
+ap.add_argument("key")
+ap.add_argument("tls", choices=["1.2", "1.3"])
+ap.add_argument("--at", type=float)
+ap.add_argument("--count", type=int, default=1)
+a = ap.parse_args()
+
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.load_verify_locations(a.ca)
+ctx.load_cert_chain(a.cert, a.key)
+v = ssl.TLSVersion.TLSv1_2 if a.tls == "1.2" else ssl.TLSVersion.TLSv1_3
+ctx.minimum_version = ctx.maximum_version = v
+
+
+def once(n, session):
+    raw = socket.create_connection(("127.0.0.1", a.port), timeout=10)
+    try:
+        s = ctx.wrap_socket(raw, server_hostname="localhost", session=session)
+        s.sendall(b"ping %d\n" % n)
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        sess = s.session
+        print("%d resumed=%s reply=%s id=%s" % (
+            n, "yes" if s.session_reused else "no", "yes" if data else "no",
+            sess.id[:8].hex() if sess is not None else "-"), flush=True)
+        s.close()
+        return sess
+    except (OSError, ssl.SSLError) as e:
+        print("%d error=%s" % (n, getattr(e, "reason", None) or e),
+              flush=True)
+        raw.close()
+        return None
+
+
+sess = once(0, None)
+if a.at is not None:
+    while time.time() < a.at:
+        time.sleep(min(0.2, max(a.at - time.time(), 0.01)))
+for i in range(1, a.count + 1):
+    got = once(i, sess)
+    sess = got if got is not None else sess
