@@ -18,7 +18,7 @@ SANITIZE   =
 # build-fuzz/; otherwise the fuzz targets get a replay driver instead.
 FUZZ       =
 FUZZ_SECONDS = 30
-FUZZ_TARGETS = certinfo addr allow
+FUZZ_TARGETS = certinfo addr allow proxyhdr
 
 ifeq ($(FUZZ),1)
 B          = build-fuzz
@@ -48,12 +48,13 @@ MTLS_CFLAGS = -std=c11 -Wall -Wextra -Wformat-security -Wshadow \
 MTLS_LDFLAGS = -Wl,-z,now -Wl,-z,relro $(SANFLAGS) $(LDFLAGS)
 MTLS_LIBS  = $(shell $(PKG_CONFIG) --libs $(PKGS)) $(LIBS)
 
-COMMON_SRC = common/addr.c common/cli.c common/connect.c common/diag.c common/fileio.c common/logline.c \
+COMMON_SRC = common/addr.c common/proxyhdr.c common/cli.c common/connect.c common/diag.c common/fileio.c common/logline.c \
              common/peer.c common/pump.c common/timefmt.c common/tlsconf.c \
              common/tlssess.c common/verify.c common/tlsenv.c common/child.c
 SERVE_SRC  = mtls-serve/main.c mtls-serve/conn.c mtls-serve/echo.c \
              mtls-serve/listen.c mtls-serve/server.c mtls-serve/allow.c \
-             mtls-serve/privdrop.c mtls-serve/exec.c
+             mtls-serve/privdrop.c mtls-serve/exec.c mtls-serve/proxyin.c \
+             mtls-serve/slots.c
 SEND_SRC   = mtls-send/main.c mtls-send/explain.c mtls-send/session.c
 CERTINFO_SRC = mtls-certinfo/main.c mtls-certinfo/asn1dump.c \
              mtls-certinfo/chain.c mtls-certinfo/facts.c mtls-certinfo/json.c \
@@ -88,6 +89,10 @@ $(B)/fuzz-certinfo: $(B)/obj/t/fuzz/fuzz_certinfo.o $(CERTINFO_LIB) \
 	$(CC) $(MTLS_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(MTLS_LIBS)
 
 $(B)/fuzz-addr: $(B)/obj/t/fuzz/fuzz_addr.o $(COMMON_OBJ) $(FUZZ_DRIVER)
+	$(CC) $(MTLS_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(MTLS_LIBS)
+
+$(B)/fuzz-proxyhdr: $(B)/obj/t/fuzz/fuzz_proxyhdr.o $(COMMON_OBJ) \
+        $(FUZZ_DRIVER)
 	$(CC) $(MTLS_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(MTLS_LIBS)
 
 $(B)/fuzz-allow: $(B)/obj/t/fuzz/fuzz_allow.o $(B)/obj/mtls-serve/allow.o \

@@ -144,3 +144,77 @@ addr_format(const struct sockaddr *sa, char *buf, size_t n)
 		snprintf(buf, n, "%s:%u", host, port);
 	return buf;
 }
+
+int
+addr_cidr_parse(const char *spec, struct addr_cidr *c, char *err,
+    size_t errlen)
+{
+	char	 host[INET6_ADDRSTRLEN], *end;
+	const char *slash = strchr(spec, '/');
+	size_t	 hl = slash ? (size_t)(slash - spec) : strlen(spec);
+	long	 bits;
+	int	 max, i;
+
+	memset(c, 0, sizeof(*c));
+	if (hl == 0 || hl >= sizeof(host))
+		goto bad;
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	if (inet_pton(AF_INET, host, c->net) == 1) {
+		c->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, host, c->net) == 1) {
+		c->family = AF_INET6;
+		max = 128;
+	} else
+		goto bad;
+	bits = max;
+	if (slash != NULL) {
+		if (slash[1] < '0' || slash[1] > '9')
+			goto bad;
+		bits = strtol(slash + 1, &end, 10);
+		if (*end != '\0' || bits > max)
+			goto bad;
+	}
+	c->bits = (int)bits;
+	/* Host bits off, so that a match is one comparison. */
+	for (i = 0; i < max / 8; i++)
+		if (i * 8 >= c->bits)
+			c->net[i] = 0;
+		else if (i * 8 + 8 > c->bits)
+			c->net[i] &= (unsigned char)(0xff << (8 - (c->bits -
+			    i * 8)));
+	return 0;
+bad:
+	snprintf(err, errlen, "\"%s\": not an address or address/prefix",
+	    spec);
+	return -1;
+}
+
+int
+addr_cidr_match(const struct addr_cidr *c, const struct sockaddr *sa)
+{
+	const unsigned char *a;
+	int	 family = sa->sa_family, i, rest;
+
+	if (family == AF_INET)
+		a = (const unsigned char *)
+		    &((const struct sockaddr_in *)sa)->sin_addr;
+	else if (family == AF_INET6) {
+		a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr)) {
+			family = AF_INET;
+			a += 12;
+		}
+	} else
+		return 0;
+	if (family != c->family)
+		return 0;
+	for (i = 0; i < c->bits / 8; i++)
+		if (a[i] != c->net[i])
+			return 0;
+	rest = c->bits % 8;
+	return rest == 0 ||
+	    (a[i] & (unsigned char)(0xff << (8 - rest))) == c->net[i];
+}

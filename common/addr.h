@@ -38,4 +38,21 @@ char	*addr_format(const struct sockaddr *sa, char *buf, size_t n);
 /* The numeric host alone, for a socket address; returns buf. */
 char	*addr_format_host(const struct sockaddr *sa, char *buf, size_t n);
 
+/* An address block: "192.0.2.0/24", "2001:db8::/32", or one address. */
+struct addr_cidr {
+	int		 family;	/* AF_INET or AF_INET6 */
+	unsigned char	 net[16];	/* the address, host bits cleared */
+	int		 bits;		/* prefix length */
+};
+
+/* Parse spec into c.  Returns 0, or -1 with a reason in err. */
+int	 addr_cidr_parse(const char *spec, struct addr_cidr *c, char *err,
+	    size_t errlen);
+
+/*
+ * Is sa inside c?  An IPv4-mapped IPv6 address (::ffff:192.0.2.1) counts
+ * as the IPv4 address it carries.
+ */
+int	 addr_cidr_match(const struct addr_cidr *c, const struct sockaddr *sa);
+
 #endif

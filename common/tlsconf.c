@@ -92,14 +92,15 @@ is_url(const char *path)
  * happen: warn, or with strict refuse.  Returns 0, or -1 with err set.
  */
 static int
-check_key_mode(const char *keypath, int strict, char *err, size_t errlen)
+check_key_mode(const char *keypath, const char *what, int strict, char *err,
+    size_t errlen)
 {
 	struct stat st;
 
 	if (stat(keypath, &st) < 0 || (st.st_mode & 077) == 0)
 		return 0;
-	snprintf(err, errlen, "%s: private key is readable by %s (mode %04o)%s",
-	    keypath, (st.st_mode & 007) ? "others" : "its group",
+	snprintf(err, errlen, "%s: %s is readable by %s (mode %04o)%s",
+	    keypath, what, (st.st_mode & 007) ? "others" : "its group",
 	    (unsigned int)(st.st_mode & 07777),
 	    strict ? "" : "; chmod 600 it");
 	if (strict)
@@ -243,7 +244,7 @@ load_key(gnutls_privkey_t *pkey, const char *keypath, const char *pin,
 	if (tlsconf_read_key(keypath, &key, err, errlen) < 0)
 		return -1;
 	/* Only a real key is worth the warning about who may read it. */
-	if (check_key_mode(keypath, strict, err, errlen) < 0)
+	if (check_key_mode(keypath, "private key", strict, err, errlen) < 0)
 		goto out;
 	if ((ret = gnutls_privkey_import_x509(*pkey, key,
 	    GNUTLS_PRIVKEY_IMPORT_COPY)) < 0) {
@@ -553,6 +554,92 @@ out:
 	return rv;
 }
 
+/* Hex digit value, or -1. */
+static int
+hexval(unsigned char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/*
+ * --ticket-key: the master key, TLSCONF_TICKET_KEY_SIZE bytes as hex
+ * digits on one line (a final newline allowed, nothing else), from a file
+ * only its owner may read.
+ */
+static int
+load_ticket_key(struct tlsconf *c, const char *path, int strict, char *err,
+    size_t errlen)
+{
+	unsigned char *data;
+	size_t	 len, total, i, want = 2 * TLSCONF_TICKET_KEY_SIZE;
+	int	 rv = -1, hi, lo;
+
+	if (file_read(path, &data, &total, err, errlen) < 0)
+		return -1;
+	len = total;
+	if (len == want + 1 && data[want] == '\n')
+		len--;
+	if (len != want) {
+		snprintf(err, errlen, "%s: not a ticket key (want %zu hex "
+		    "digits on one line; make one with mtls-serve "
+		    "--generate-ticket-key)", path, want);
+		goto out;
+	}
+	if ((c->ticket_key.data = gnutls_malloc(TLSCONF_TICKET_KEY_SIZE)) ==
+	    NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	c->ticket_key.size = TLSCONF_TICKET_KEY_SIZE;
+	for (i = 0; i < TLSCONF_TICKET_KEY_SIZE; i++) {
+		if ((hi = hexval(data[2 * i])) < 0 ||
+		    (lo = hexval(data[2 * i + 1])) < 0) {
+			snprintf(err, errlen, "%s: not a ticket key (a "
+			    "character that is not a hex digit at offset %zu)",
+			    path, hi < 0 ? 2 * i : 2 * i + 1);
+			goto out;
+		}
+		c->ticket_key.data[i] = (unsigned char)(hi << 4 | lo);
+	}
+	/* Checked once the file is known to be a key, as for private keys. */
+	if (check_key_mode(path, "ticket key", strict, err, errlen) < 0)
+		goto out;
+	rv = 0;
+out:
+	gnutls_memset(data, 0, total);
+	free(data);
+	return rv;
+}
+
+int
+tlsconf_ticket_key_generate(char *hex, size_t n)
+{
+	gnutls_datum_t k;
+	size_t	 i;
+	int	 ret;
+
+	if (n < 2 * TLSCONF_TICKET_KEY_SIZE + 1)
+		return GNUTLS_E_SHORT_MEMORY_BUFFER;
+	if ((ret = gnutls_session_ticket_key_generate(&k)) < 0)
+		return ret;
+	if (k.size != TLSCONF_TICKET_KEY_SIZE) {
+		gnutls_memset(k.data, 0, k.size);
+		gnutls_free(k.data);
+		return GNUTLS_E_INTERNAL_ERROR;
+	}
+	for (i = 0; i < k.size; i++)
+		snprintf(hex + 2 * i, 3, "%02x", k.data[i]);
+	gnutls_memset(k.data, 0, k.size);
+	gnutls_free(k.data);
+	return 0;
+}
+
 /* Which part of a load failed. */
 enum stage { STAGE_OTHER, STAGE_KEYPAIR };
 
@@ -597,7 +684,11 @@ load(const struct tlsconf_files *f, const struct tlsconf *old, char *err,
 	if (!f->server)
 		gnutls_certificate_set_retrieve_function2(c->cred,
 		    tlssess_client_cert_cb);
-	if (f->server && (ret = gnutls_session_ticket_key_generate(
+	if (f->server && f->ticket_key != NULL) {
+		if (load_ticket_key(c, f->ticket_key, f->strict, err,
+		    errlen) < 0)
+			goto fail;
+	} else if (f->server && (ret = gnutls_session_ticket_key_generate(
 	    &c->ticket_key)) < 0) {
 		snprintf(err, errlen, "session ticket key: %s",
 		    gnutls_strerror(ret));

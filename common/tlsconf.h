@@ -41,7 +41,12 @@ struct tlsconf_files {
 	const char	*ocsp;		/* server: DER OCSP response to staple */
 	int		 strict;	/* a key readable by others is fatal */
 	const char	*pin;		/* a token's PIN; NULL: $MTLS_PKCS11_PIN */
+	const char	*ticket_key;	/* server: session ticket master key
+					   file; NULL: a random one */
 };
+
+/* The session ticket master key's size: GnuTLS's, 64 bytes. */
+#define TLSCONF_TICKET_KEY_SIZE	64
 
 struct tlsconf {
 	gnutls_certificate_credentials_t cred;
@@ -64,7 +69,8 @@ struct tlsconf {
 	/*
 	 * A server's session ticket master key: made once in the parent,
 	 * so any child resumes any ticket.  GnuTLS derives the keys it
-	 * uses from it, rotating them; a reload makes a new master.
+	 * uses from it, rotating them; a reload makes a new master, or
+	 * reads the --ticket-key file again.
 	 */
 	gnutls_datum_t		 ticket_key;
 	char			 priority[1024];
@@ -110,6 +116,13 @@ int	 tlsconf_check_deferred(const struct tlsconf *c,
  * in why, or 0.
  */
 int	 tlsconf_crl_stale(const struct tlsconf *c, char *why, size_t n);
+
+/*
+ * A new session ticket master key as hex (2 * TLSCONF_TICKET_KEY_SIZE
+ * digits and a NUL in n bytes), the format tlsconf_files.ticket_key
+ * reads.  Returns 0 or a negative GnuTLS error code.
+ */
+int	 tlsconf_ticket_key_generate(char *hex, size_t n);
 
 /* Free c; tlsconf_free(NULL) does nothing. */
 void	 tlsconf_free(struct tlsconf *c);

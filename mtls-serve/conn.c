@@ -9,11 +9,13 @@
 
 #include <gnutls/gnutls.h>
 
+#include "addr.h"
 #include "conn.h"
 #include "echo.h"
 #include "exec.h"
 #include "logline.h"
 #include "peer.h"
+#include "proxyin.h"
 #include "pump.h"
 #include "timefmt.h"
 #include "tlssess.h"
@@ -187,6 +189,89 @@ log_handshake(gnutls_session_t s, unsigned long id, enum verbosity v,
 	logline_emit(&l);
 }
 
+void
+conn_refuse(int fd, int alert)
+{
+	static const unsigned char internal_error[] = {
+		0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50
+	};
+	char	 junk[4096];
+	int	 i;
+
+	for (i = 0; i < 4 && recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0;
+	    i++)
+		;
+	if (alert)
+		(void)!send(fd, internal_error, sizeof(internal_error),
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+	shutdown(fd, SHUT_WR);
+	close(fd);
+}
+
+/*
+ * --proxy-protocol: take the header only from a --proxy-from address, read
+ * it under the handshake deadline, and claim this slot for the client it
+ * names (--max-per-ip counts that client, not the balancer).  Returns
+ * CONN_OK with ph and client ("ADDR:PORT", or peer after a LOCAL header)
+ * filled in, or the status to exit with, having logged why.
+ */
+static int
+proxy_header(int fd, const char *peer, unsigned long id,
+    const struct serve_opts *o, struct slots *sl, int slot,
+    long long deadline, struct proxyhdr *ph, char *client, size_t n)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct logline l;
+	char	 why[512], group[ADDR_STRMAX];
+	int	 i, r;
+
+	if (o->nproxy_from > 0) {
+		i = o->nproxy_from;
+		if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+			for (i = 0; i < o->nproxy_from; i++)
+				if (addr_cidr_match(&o->proxy_from[i],
+				    (struct sockaddr *)&ss))
+					break;
+		if (i == o->nproxy_from) {
+			logline_begin(&l, id, "refused");
+			logline_str(&l, "peer", peer);
+			logline_str(&l, "reason", "not a --proxy-from address");
+			logline_emit(&l);
+			conn_refuse(fd, 0);
+			return CONN_REFUSED;
+		}
+	}
+	if ((r = proxyin_read(fd, deadline, ph, why, sizeof(why))) < 0) {
+		logline_begin(&l, id, "refused");
+		logline_str(&l, "peer", peer);
+		logline_str(&l, "reason", why);
+		logline_emit(&l);
+		conn_refuse(fd, 0);
+		return r == -2 ? CONN_TIMEOUT : CONN_REFUSED;
+	}
+	if (ph->local) {
+		snprintf(client, n, "%s", peer);
+		return CONN_OK;
+	}
+	addr_format((struct sockaddr *)&ph->src, client, n);
+	slots_group((struct sockaddr *)&ph->src, group, sizeof(group));
+	if (sl != NULL && slots_claim(sl, slot, group, client,
+	    o->max_per_ip) < 0) {
+		/* One client cannot take every slot from the others. */
+		logline_begin(&l, id, "refused");
+		logline_str(&l, "peer", client);
+		logline_str(&l, "via", peer);
+		snprintf(why, sizeof(why), "too many connections from %s (%d)",
+		    group, o->max_per_ip);
+		logline_str(&l, "reason", why);
+		logline_emit(&l);
+		conn_refuse(fd, 1);
+		return CONN_REFUSED;
+	}
+	return CONN_OK;
+}
+
 /* The echo: the client's data, decorated or raw, back to it. */
 static int
 echo_run(gnutls_session_t s, int fd, const char *peer,
@@ -232,7 +317,7 @@ keepalive(int fd)
 int
 conn_serve(int fd, const char *peer, unsigned long id,
     const struct tlsconf *conf, const struct serve_opts *o,
-    volatile unsigned char *authed)
+    struct slots *sl, int slot)
 {
 	gnutls_session_t s;
 	struct logline l;
@@ -243,11 +328,39 @@ conn_serve(int fd, const char *peer, unsigned long id,
 	struct peer_cert pc;
 	struct rusage ru;
 	long long start = timefmt_monotonic_ms();
+	long long deadline = start + o->handshake_s * 1000LL;
+	struct proxyhdr ph;
+	const char *via = peer;
+	char	 client[ADDR_STRMAX];
 	int	 ret, one = 1, status;
 
+	/* Behind a balancer, its header names the client. */
+	memset(&ph, 0, sizeof(ph));
+	if (o->proxy) {
+		if ((ret = proxy_header(fd, peer, id, o, sl, slot, deadline,
+		    &ph, client, sizeof(client))) != CONN_OK)
+			return ret;
+		if (ph.local && proxyin_closed(fd, deadline)) {
+			/* The balancer's own health check: connect, close. */
+			if (o->verbosity >= LOG_VERBOSE) {
+				logline_begin(&l, id, "health-check");
+				logline_str(&l, "peer", peer);
+				logline_emit(&l);
+			}
+			return CONN_OK;
+		}
+		if (!ph.local)
+			peer = client;
+	}
 	if (o->verbosity >= LOG_NORMAL) {
 		logline_begin(&l, id, "accepted");
 		logline_str(&l, "peer", peer);
+		if (o->proxy && ph.local)
+			logline_str(&l, "proxy", "local");
+		else if (o->proxy) {
+			logline_fmt(&l, "proxy", "v%d", ph.version);
+			logline_str(&l, "via", via);
+		}
 		logline_emit(&l);
 	}
 	/* Replies go out as soon as they are ready: no delayed-ACK stall. */
@@ -260,7 +373,9 @@ conn_serve(int fd, const char *peer, unsigned long id,
 		logline_emit(&l);
 		return CONN_BROKEN;
 	}
-	ret = tlssess_handshake(s, fd, o->handshake_s * 1000);
+	/* The header, if any, took its time from the same deadline. */
+	ret = tlssess_handshake(s, fd, (int)(deadline - timefmt_monotonic_ms() >
+	    0 ? deadline - timefmt_monotonic_ms() : 1));
 	if (ret < 0) {
 		send_refusal_alert(s, ret);
 		logline_begin(&l, id, "refused");
@@ -314,8 +429,8 @@ conn_serve(int fd, const char *peer, unsigned long id,
 		return CONN_REFUSED;
 	}
 	/* Authenticated: no longer one of the handshakes --max-startups bounds. */
-	if (authed != NULL)
-		*authed = 1;
+	if (sl != NULL)
+		slots_set_authed(sl, slot);
 	if ((ret = tlssess_send_tickets(s, fd, o->handshake_s * 1000)) < 0 &&
 	    o->verbosity >= LOG_VERBOSE) {
 		logline_begin(&l, id, "tickets-not-sent");
@@ -327,7 +442,8 @@ conn_serve(int fd, const char *peer, unsigned long id,
 		log_handshake(s, id, o->verbosity, rule);
 
 	if (o->prog != NULL)
-		status = exec_run(s, fd, rule, o, &p, progst, sizeof(progst));
+		status = exec_run(s, fd, rule, o->proxy ? &ph : NULL, o, &p,
+		    progst, sizeof(progst));
 	else
 		status = echo_run(s, fd, peer, o, &p, &e);
 

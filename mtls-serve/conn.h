@@ -6,16 +6,29 @@
 #define MTLS_CONN_H
 
 #include "serve.h"
+#include "slots.h"
 #include "tlsconf.h"
 
 /*
- * Serve the connected socket fd from peer ("ADDR:PORT").  Once the client
- * has authenticated, *authed is set to 1 (if authed is not NULL): the
- * parent counts handshakes in progress by it.  Returns the process's exit
- * status, an enum conn_status.
+ * Serve the connected socket fd from peer ("ADDR:PORT").  With
+ * --proxy-protocol the header is read first, and the client it names is
+ * the peer from then on.  sl (NULL under -i) is the table shared with the
+ * parent, slot this connection's place in it: the child claims it for
+ * its client's address under --max-per-ip when only the header names the
+ * client, and marks it authenticated (the parent counts handshakes in
+ * progress by it).  Returns the process's exit status, an enum
+ * conn_status.
  */
 int	 conn_serve(int fd, const char *peer, unsigned long id,
 	    const struct tlsconf *conf, const struct serve_opts *o,
-	    volatile unsigned char *authed);
+	    struct slots *sl, int slot);
+
+/*
+ * Refuse a connection without TLS: read what the client already sent (so
+ * that closing is not a reset that could destroy what we send), then, if
+ * alert is non-zero, a plaintext internal_error alert record (RFC 8446
+ * 6.2: the peer is not at fault), and close.
+ */
+void	 conn_refuse(int fd, int alert);
 
 #endif

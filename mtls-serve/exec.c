@@ -64,7 +64,8 @@ endpoint(const struct sockaddr_storage *ss, int ok, const char *envhost,
 
 int
 exec_run(gnutls_session_t s, int fd, const char *rule,
-    const struct serve_opts *o, struct pump *p, char *progst, size_t n)
+    const struct proxyhdr *ph, const struct serve_opts *o, struct pump *p,
+    char *progst, size_t n)
 {
 	struct sockaddr_storage ls, rs;
 	socklen_t llen = sizeof(ls), rlen = sizeof(rs);
@@ -76,8 +77,15 @@ exec_run(gnutls_session_t s, int fd, const char *rule,
 	int	 lok, rok, status;
 
 	memset(&e, 0, sizeof(e));
-	lok = getsockname(fd, (struct sockaddr *)&ls, &llen) == 0;
-	rok = getpeername(fd, (struct sockaddr *)&rs, &rlen) == 0;
+	if (ph != NULL && !ph->local) {
+		/* Behind a balancer: the client, and where it connected. */
+		ls = ph->dst;
+		rs = ph->src;
+		lok = rok = 1;
+	} else {
+		lok = getsockname(fd, (struct sockaddr *)&ls, &llen) == 0;
+		rok = getpeername(fd, (struct sockaddr *)&rs, &rlen) == 0;
+	}
 	endpoint(&ls, lok, "TCPLOCALIP", "TCPLOCALPORT", lip, sizeof(lip),
 	    lport, sizeof(lport));
 	endpoint(&rs, rok, "TCPREMOTEIP", "TCPREMOTEPORT", rip, sizeof(rip),

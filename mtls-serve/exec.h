@@ -10,16 +10,19 @@
 
 #include <gnutls/gnutls.h>
 
+#include "proxyhdr.h"
 #include "pump.h"
 #include "serve.h"
 
 /*
  * Run o->prog joined to session s on socket fd.  rule is the --allow rule
- * that admitted the peer ("" for none).  Fills p with the pump's results
- * and progst with how the program ended.  Returns an enum conn_status.
+ * that admitted the peer ("" for none).  ph, unless NULL or local, is the
+ * PROXY protocol header whose addresses stand for the socket's.  Fills p
+ * with the pump's results and progst with how the program ended.  Returns
+ * an enum conn_status.
  */
 int	 exec_run(gnutls_session_t s, int fd, const char *rule,
-	    const struct serve_opts *o, struct pump *p, char *progst,
-	    size_t n);
+	    const struct proxyhdr *ph, const struct serve_opts *o,
+	    struct pump *p, char *progst, size_t n);
 
 #endif

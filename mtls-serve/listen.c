@@ -13,7 +13,7 @@
 
 static int
 bind_one(const struct sockaddr *sa, socklen_t salen, int v6only,
-    char *err, size_t errlen)
+    int reuseport, char *err, size_t errlen)
 {
 	char	 name[ADDR_STRMAX];
 	int	 fd, one = 1, fl;
@@ -26,6 +26,14 @@ bind_one(const struct sockaddr *sa, socklen_t salen, int v6only,
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Several instances on one port: the kernel spreads connections. */
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof(one)) < 0) {
+		snprintf(err, errlen, "cannot listen on %s: SO_REUSEPORT: %s",
+		    name, strerror(errno));
+		close(fd);
+		return -1;
+	}
 	if (sa->sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
 		    sizeof(v6only));
@@ -67,8 +75,8 @@ bound_port(int fd)
 }
 
 int
-listen_open(const struct addr *a, struct listeners *l, char *err,
-    size_t errlen)
+listen_open(const struct addr *a, int reuseport, struct listeners *l,
+    char *err, size_t errlen)
 {
 	struct addrinfo hints, *res, *ai;
 	char	 port[ADDR_PORTMAX];
@@ -89,8 +97,8 @@ listen_open(const struct addr *a, struct listeners *l, char *err,
 		s6.sin6_family = AF_INET6;
 		s6.sin6_addr = in6addr_any;
 		s6.sin6_port = htons((unsigned short)atoi(port));
-		fd = bind_one((struct sockaddr *)&s6, sizeof(s6), 0, err,
-		    errlen);
+		fd = bind_one((struct sockaddr *)&s6, sizeof(s6), 0, reuseport,
+		    err, errlen);
 		if (fd < 0 && (errno == EAFNOSUPPORT ||
 		    errno == EADDRNOTAVAIL)) {
 			memset(&s4, 0, sizeof(s4));
@@ -98,7 +106,7 @@ listen_open(const struct addr *a, struct listeners *l, char *err,
 			s4.sin_addr.s_addr = htonl(INADDR_ANY);
 			s4.sin_port = s6.sin6_port;
 			fd = bind_one((struct sockaddr *)&s4, sizeof(s4), 0,
-			    err, errlen);
+			    reuseport, err, errlen);
 		}
 		if (fd < 0)
 			return -1;
@@ -124,7 +132,8 @@ listen_open(const struct addr *a, struct listeners *l, char *err,
 				    htons((unsigned short)p);
 		}
 		v6only = 1;	/* each family gets its own socket here */
-		fd = bind_one(ai->ai_addr, ai->ai_addrlen, v6only, err, errlen);
+		fd = bind_one(ai->ai_addr, ai->ai_addrlen, v6only, reuseport,
+		    err, errlen);
 		if (fd < 0) {
 			listen_close(l);
 			freeaddrinfo(res);

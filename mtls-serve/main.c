@@ -41,7 +41,8 @@
 
 enum {
 	OPT_ALLOW = 256, OPT_CRL, OPT_EXEC_USER, OPT_HANDSHAKE, OPT_MAX_PER_IP,
-	OPT_MAX_STARTUPS, OPT_OCSP, OPT_STRICT
+	OPT_MAX_STARTUPS, OPT_OCSP, OPT_STRICT, OPT_PROXY, OPT_PROXY_FROM,
+	OPT_TICKET_KEY, OPT_GEN_TICKET_KEY, OPT_REUSEPORT
 };
 
 static const char synopsis[] =
@@ -51,7 +52,9 @@ static const char synopsis[] =
     "                  [--crl file] [--exec-user user]\n"
     "                  [--handshake-timeout seconds] [--max-per-ip n]\n"
     "                  [--max-startups n] [--ocsp-response file]\n"
-    "                  [-- program [arg ...]]\n";
+    "                  [--proxy-from cidr] [--ticket-key file]\n"
+    "                  [-- program [arg ...]]\n"
+    "       mtls-serve --generate-ticket-key\n";
 
 static const char options_help[] =
     "      --allow RULE      admit only clients matching a rule (repeatable):\n"
@@ -63,6 +66,8 @@ static const char options_help[] =
     "                        pkcs11: URI (default " DEFAULT_CERT ")\n"
     "      --crl FILE        refuse clients this CRL revokes (repeatable)\n"
     "      --exec-user USER  run the program of -- as USER (needs root)\n"
+    "      --generate-ticket-key\n"
+    "                        print a new --ticket-key file's contents\n"
     "  -h, --help            show this help and exit\n"
     "      --handshake-timeout SECONDS\n"
     "                        time a client has to authenticate (default 10)\n"
@@ -82,9 +87,17 @@ static const char options_help[] =
     "      --ocsp-response FILE\n"
     "                        staple this DER OCSP response\n"
     "  -p, --priority STRING GnuTLS priority string replacing the default\n"
+    "      --proxy-protocol  every connection starts with a PROXY protocol\n"
+    "                        header (v1 or v2) naming the client\n"
+    "      --proxy-from CIDR take connections only from these balancer\n"
+    "                        addresses (repeatable; needs --proxy-protocol)\n"
     "  -q, --quiet           log only refusals and errors\n"
     "  -r, --raw             echo bytes exactly instead of decorated lines\n"
+    "      --reuseport       share the port with other instances\n"
+    "                        (SO_REUSEPORT: the kernel spreads connections)\n"
     "      --strict          a private key others can read is fatal\n"
+    "      --ticket-key FILE session ticket master key shared by instances\n"
+    "                        (reread on SIGHUP)\n"
     "  -t, --timeout SECONDS idle limit once connected, 0 for none\n"
     "                        (default 30)\n"
     "  -u, --user USER       run as USER once listening\n"
@@ -195,6 +208,8 @@ main(int argc, char *argv[])
 		{ "cert",	required_argument,	NULL, 'c' },
 		{ "crl",	required_argument,	NULL, OPT_CRL },
 		{ "exec-user",	required_argument,	NULL, OPT_EXEC_USER },
+		{ "generate-ticket-key", no_argument,	NULL,
+		    OPT_GEN_TICKET_KEY },
 		{ "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "inetd",	no_argument,		NULL, 'i' },
@@ -205,9 +220,13 @@ main(int argc, char *argv[])
 		{ "max-startups", required_argument,	NULL, OPT_MAX_STARTUPS },
 		{ "ocsp-response", required_argument,	NULL, OPT_OCSP },
 		{ "priority",	required_argument,	NULL, 'p' },
+		{ "proxy-from",	required_argument,	NULL, OPT_PROXY_FROM },
+		{ "proxy-protocol", no_argument,	NULL, OPT_PROXY },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "raw",	no_argument,		NULL, 'r' },
+		{ "reuseport",	no_argument,		NULL, OPT_REUSEPORT },
 		{ "strict",	no_argument,		NULL, OPT_STRICT },
+		{ "ticket-key",	required_argument,	NULL, OPT_TICKET_KEY },
 		{ "timeout",	required_argument,	NULL, 't' },
 		{ "user",	required_argument,	NULL, 'u' },
 		{ "version",	no_argument,		NULL, 'V' },
@@ -221,7 +240,8 @@ main(int argc, char *argv[])
 	struct addr a;
 	const char *crls[SERVE_MAX_CRLS];
 	char	 err[1024], peer[ADDR_STRMAX], *pin;
-	int	 ch, status, ret;
+	char	 key[2 * TLSCONF_TICKET_KEY_SIZE + 1];
+	int	 ch, status, ret, genkey = 0;
 
 	/*
 	 * Not dumpable: no core file with the key in it, and a process of
@@ -266,6 +286,28 @@ main(int argc, char *argv[])
 			break;
 		case OPT_EXEC_USER:
 			o.exec_user = optarg;
+			break;
+		case OPT_GEN_TICKET_KEY:
+			genkey = 1;
+			break;
+		case OPT_PROXY:
+			o.proxy = 1;
+			break;
+		case OPT_PROXY_FROM:
+			if (o.nproxy_from == SERVE_MAX_PROXY_FROM)
+				die(2, "--proxy-from: at most %d blocks",
+				    SERVE_MAX_PROXY_FROM);
+			if (addr_cidr_parse(optarg,
+			    &o.proxy_from[o.nproxy_from], err,
+			    sizeof(err)) < 0)
+				die(2, "--proxy-from %s", err);
+			o.nproxy_from++;
+			break;
+		case OPT_REUSEPORT:
+			o.reuseport = 1;
+			break;
+		case OPT_TICKET_KEY:
+			f.ticket_key = optarg;
 			break;
 		case OPT_HANDSHAKE:
 			o.handshake_s = cli_number(optarg,
@@ -331,6 +373,21 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
+	/* A key for --ticket-key, on stdout: nothing else to do. */
+	if (genkey) {
+		if (argc > 0)
+			die(2, "--generate-ticket-key takes no other "
+			    "arguments");
+		if ((ret = tlsconf_ticket_key_generate(key, sizeof(key))) < 0)
+			die(1, "--generate-ticket-key: %s",
+			    gnutls_strerror(ret));
+		printf("%s\n", key);
+		explicit_bzero(key, sizeof(key));
+		if (fflush(stdout) != 0 || ferror(stdout))
+			die(1, "stdout: write error");
+		return 0;
+	}
+
 	/* The log's destination first: nothing may reach an inetd client. */
 	if (o.inetd)
 		inetd_stderr();
@@ -347,6 +404,11 @@ main(int argc, char *argv[])
 	if (o.max_startups == 0)
 		o.max_startups = o.max_conns < DEFAULT_MAX_STARTUPS ?
 		    o.max_conns : DEFAULT_MAX_STARTUPS;
+	if (o.nproxy_from > 0 && !o.proxy)
+		die(2, "--proxy-from needs --proxy-protocol");
+	if (o.reuseport && o.inetd)
+		die(2, "--reuseport cannot be combined with -i (there is no "
+		    "socket to bind)");
 	if (o.exec_user != NULL && o.prog == NULL)
 		die(2, "--exec-user needs a program to run (-- PROGRAM)");
 	if (o.exec_user != NULL && o.user != NULL)
@@ -377,7 +439,7 @@ main(int argc, char *argv[])
 		if (o.user != NULL && privdrop("--user", o.user, err, sizeof(err)) < 0)
 			die(1, "%s", err);
 		status = conn_serve(STDIN_FILENO, inetd_peer(peer,
-		    sizeof(peer)), 1, conf, &o, NULL);
+		    sizeof(peer)), 1, conf, &o, NULL, 0);
 		tlsconf_free(conf);
 		pin_free(pin);
 		return status;
@@ -386,7 +448,7 @@ main(int argc, char *argv[])
 	/* Bind, or take the sockets a service manager passed. */
 	if ((ret = listen_inherited(&l, err, sizeof(err))) < 0)
 		die(2, "%s", err);
-	if (ret == 0 && listen_open(&a, &l, err, sizeof(err)) < 0)
+	if (ret == 0 && listen_open(&a, o.reuseport, &l, err, sizeof(err)) < 0)
 		die(1, "%s", err);
 	log_identity(conf, f.cert);
 

@@ -4,11 +4,13 @@
 #ifndef MTLS_SERVE_H
 #define MTLS_SERVE_H
 
+#include "addr.h"
 #include "allow.h"
 #include "tlsconf.h"
 
 #define SERVE_MAX_RULES	64
 #define SERVE_MAX_CRLS	16
+#define SERVE_MAX_PROXY_FROM	16
 
 /* How much a connection is logged: -q, default, -v. */
 enum verbosity { LOG_QUIET = -1, LOG_NORMAL = 0, LOG_VERBOSE = 1 };
@@ -28,6 +30,10 @@ struct serve_opts {
 	const char	*exec_user;	/* run the program as this user */
 	char		**prog;		/* -- PROGRAM [ARG...]; NULL: echo */
 	int		 inetd;		/* serve the connection on stdin */
+	int		 proxy;		/* a PROXY protocol header first */
+	struct addr_cidr proxy_from[SERVE_MAX_PROXY_FROM];	/* none: any */
+	int		 nproxy_from;
+	int		 reuseport;	/* SO_REUSEPORT on our sockets */
 };
 
 /* Exit statuses of a connection's process, reported by the parent. */

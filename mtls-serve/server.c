@@ -1,9 +1,7 @@
-#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -19,6 +17,7 @@
 #include "logline.h"
 #include "peer.h"
 #include "server.h"
+#include "slots.h"
 #include "timefmt.h"
 
 /*
@@ -66,49 +65,15 @@ sigs_read(struct sigs *g)
 struct children {
 	pid_t		*pid;		/* 0: free slot */
 	unsigned long	*id;
-	char		(*ip)[ADDR_STRMAX];	/* the client's address group */
-	char		(*peer)[ADDR_STRMAX];	/* and its address and port */
 	/*
-	 * Shared with the children (MAP_SHARED): a child sets its byte to 1
-	 * once its client has authenticated.  The parent clears it before
-	 * each fork into the slot, so a stale 1 never outlives its child.
+	 * Shared with the children: each slot's client address group and
+	 * peer, and whether it has authenticated (the child says so).  The
+	 * parent clears a slot when its child has ended, so nothing stale
+	 * outlives a child.
 	 */
-	volatile unsigned char *authed;
+	struct slots	*sl;
 	int		 max, n;
 };
-
-/*
- * The group --max-per-ip counts by: the IPv4 address, or for IPv6 the
- * /64 (one host usually owns a whole /64 and picks addresses at will).
- */
-static char *
-ip_group(const struct sockaddr *sa, char *buf, size_t n)
-{
-	struct in6_addr a6;
-	char	 text[INET6_ADDRSTRLEN];
-
-	if (sa->sa_family != AF_INET6 || IN6_IS_ADDR_V4MAPPED(
-	    &((const struct sockaddr_in6 *)sa)->sin6_addr))
-		return addr_format_host(sa, buf, n);
-	a6 = ((const struct sockaddr_in6 *)sa)->sin6_addr;
-	memset(&a6.s6_addr[8], 0, 8);
-	if (inet_ntop(AF_INET6, &a6, text, sizeof(text)) == NULL)
-		snprintf(text, sizeof(text), "?");
-	snprintf(buf, n, "%s/64", text);
-	return buf;
-}
-
-/* How many children serve clients from the address group ip. */
-static int
-count_ip(const struct children *c, const char *ip)
-{
-	int	 i, n = 0;
-
-	for (i = 0; i < c->max; i++)
-		if (c->pid[i] != 0 && strcmp(c->ip[i], ip) == 0)
-			n++;
-	return n;
-}
 
 /* How many children are still in their handshake (not authenticated). */
 static int
@@ -117,7 +82,7 @@ count_unauthed(const struct children *c)
 	int	 i, n = 0;
 
 	for (i = 0; i < c->max; i++)
-		if (c->pid[i] != 0 && !c->authed[i])
+		if (c->pid[i] != 0 && !slots_authed(c->sl, i))
 			n++;
 	return n;
 }
@@ -126,7 +91,7 @@ static void
 slot_free(struct children *c, int i)
 {
 	c->pid[i] = 0;
-	c->authed[i] = 0;
+	slots_release(c->sl, i);
 	c->n--;
 }
 
@@ -140,10 +105,11 @@ static int
 drop_oldest_unauthed(struct children *c, const char *why)
 {
 	struct logline l;
+	char	 peer[ADDR_STRMAX];
 	int	 i, old = -1, st;
 
 	for (i = 0; i < c->max; i++)
-		if (c->pid[i] != 0 && !c->authed[i] &&
+		if (c->pid[i] != 0 && !slots_authed(c->sl, i) &&
 		    (old < 0 || c->id[i] < c->id[old]))
 			old = i;
 	if (old < 0)
@@ -152,34 +118,11 @@ drop_oldest_unauthed(struct children *c, const char *why)
 	while (waitpid(c->pid[old], &st, 0) < 0 && errno == EINTR)
 		;
 	logline_begin(&l, c->id[old], "dropped");
-	logline_str(&l, "peer", c->peer[old]);
+	logline_str(&l, "peer", slots_peer(c->sl, old, peer, sizeof(peer)));
 	logline_str(&l, "reason", why);
 	logline_emit(&l);
 	slot_free(c, old);
 	return 1;
-}
-
-/*
- * Refuse a connection the parent will not serve, with a TLS alert rather
- * than a bare reset: a plaintext internal_error record (RFC 8446 6.2: the
- * peer is not at fault).  What the client already sent is read first, so
- * that closing does not turn into a reset that could destroy the alert.
- */
-static void
-refuse_fd(int fd)
-{
-	static const unsigned char alert[] = {
-		0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50
-	};
-	char	 junk[4096];
-	int	 i;
-
-	for (i = 0; i < 4 && recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0;
-	    i++)
-		;
-	(void)!send(fd, alert, sizeof(alert), MSG_DONTWAIT | MSG_NOSIGNAL);
-	shutdown(fd, SHUT_WR);
-	close(fd);
 }
 
 /*
@@ -291,7 +234,7 @@ reap(struct children *c, enum verbosity v)
 static void
 child(int fd, const char *peer, unsigned long id, struct listeners *l,
     const struct tlsconf *conf, const struct serve_opts *o,
-    const sigset_t *mask, volatile unsigned char *authed)
+    const sigset_t *mask, struct slots *sl, int slot)
 {
 	struct sigaction sa;
 
@@ -305,7 +248,7 @@ child(int fd, const char *peer, unsigned long id, struct listeners *l,
 	sigaction(SIGINT, &sa, NULL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	listen_close(l);
-	_exit(conn_serve(fd, peer, id, conf, o, authed));
+	_exit(conn_serve(fd, peer, id, conf, o, sl, slot));
 }
 
 /*
@@ -336,8 +279,16 @@ accept_one(int lfd, struct listeners *l, struct children *c,
 	}
 	id = (*next_id)++;
 	addr_format((struct sockaddr *)&ss, peer, sizeof(peer));
-	ip_group((struct sockaddr *)&ss, ip, sizeof(ip));
-	if (o->max_per_ip > 0 && count_ip(c, ip) >= o->max_per_ip) {
+	/*
+	 * Behind a balancer (--proxy-protocol) every connection comes from
+	 * it: the child counts the client named in the header instead.
+	 */
+	if (o->proxy)
+		ip[0] = '\0';
+	else
+		slots_group((struct sockaddr *)&ss, ip, sizeof(ip));
+	if (!o->proxy && o->max_per_ip > 0 &&
+	    slots_count(c->sl, ip) >= o->max_per_ip) {
 		/* One address cannot take every slot from the others. */
 		logline_begin(&lg, id, "refused");
 		logline_str(&lg, "peer", peer);
@@ -345,7 +296,7 @@ accept_one(int lfd, struct listeners *l, struct children *c,
 		    ip, o->max_per_ip);
 		logline_str(&lg, "reason", why);
 		logline_emit(&lg);
-		refuse_fd(fd);
+		conn_refuse(fd, 1);
 		return 0;
 	}
 	/* Handshakes in progress have a bound of their own. */
@@ -367,27 +318,26 @@ accept_one(int lfd, struct listeners *l, struct children *c,
 		    c->max);
 		logline_str(&lg, "reason", why);
 		logline_emit(&lg);
-		refuse_fd(fd);
+		conn_refuse(fd, 1);
 		return 0;
 	}
 	for (i = 0; i < c->max && c->pid[i] != 0; i++)
 		;
-	c->authed[i] = 0;
+	slots_claim(c->sl, i, ip, peer, 0);
 	pid = fork();
 	if (pid < 0) {
 		logline_begin(&lg, id, "refused");
 		logline_str(&lg, "peer", peer);
 		logline_str(&lg, "reason", strerror(errno));
 		logline_emit(&lg);
-		refuse_fd(fd);
+		slots_release(c->sl, i);
+		conn_refuse(fd, 1);
 		return 0;
 	}
 	if (pid == 0)
-		child(fd, peer, id, l, conf, o, mask, &c->authed[i]);
+		child(fd, peer, id, l, conf, o, mask, c->sl, i);
 	c->pid[i] = pid;
 	c->id[i] = id;
-	snprintf(c->ip[i], sizeof(c->ip[i]), "%s", ip);
-	snprintf(c->peer[i], sizeof(c->peer[i]), "%s", peer);
 	c->n++;
 	close(fd);
 	return 0;
@@ -430,22 +380,16 @@ server_run(struct listeners *l, struct tlsconf **conf,
 	unsigned long next_id = 1;
 	long long resume = 0, now;
 	int	 i, r, e, status = 0, backoff = 0, wait_ms;
-	void	*shm;
+	char	 err[256];
 
 	memset(&c, 0, sizeof(c));
 	c.max = o->max_conns;
 	c.pid = calloc((size_t)c.max, sizeof(*c.pid));
 	c.id = calloc((size_t)c.max, sizeof(*c.id));
-	c.ip = calloc((size_t)c.max, sizeof(*c.ip));
-	c.peer = calloc((size_t)c.max, sizeof(*c.peer));
-	if (c.pid == NULL || c.id == NULL || c.ip == NULL || c.peer == NULL)
+	if (c.pid == NULL || c.id == NULL)
 		die(1, "out of memory");
-	/* One byte per slot, shared with the children. */
-	shm = mmap(NULL, (size_t)c.max, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (shm == MAP_FAILED)
-		die(1, "mmap: %s", strerror(errno));
-	c.authed = shm;
+	if ((c.sl = slots_new(c.max, err, sizeof(err))) == NULL)
+		die(1, "%s", err);
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
@@ -531,8 +475,6 @@ server_run(struct listeners *l, struct tlsconf **conf,
 	logline_emit(&lg);
 	free(c.pid);
 	free(c.id);
-	free(c.ip);
-	free(c.peer);
-	munmap(shm, (size_t)c.max);
+	slots_free(c.sl);
 	return status;
 }
