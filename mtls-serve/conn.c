@@ -216,7 +216,8 @@ conn_refuse(int fd, int alert)
  * filled in, or the status to exit with, having logged why.
  */
 static int
-proxy_header(int fd, const char *peer, unsigned long id,
+proxy_header(int fd, const struct sockaddr_storage *from, const char *peer,
+    unsigned long id,
     const struct serve_opts *o, struct slots *sl, int slot,
     long long deadline, struct proxyhdr *ph, char *client, size_t n)
 {
@@ -227,12 +228,15 @@ proxy_header(int fd, const char *peer, unsigned long id,
 	int	 i, r;
 
 	if (o->nproxy_from > 0) {
+		/* accept()'s word: a peer already gone has no getpeername(). */
 		i = o->nproxy_from;
-		if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
-			for (i = 0; i < o->nproxy_from; i++)
-				if (addr_cidr_match(&o->proxy_from[i],
-				    (struct sockaddr *)&ss))
-					break;
+		if (from == NULL && getpeername(fd, (struct sockaddr *)&ss,
+		    &len) == 0)
+			from = &ss;
+		for (i = 0; from != NULL && i < o->nproxy_from; i++)
+			if (addr_cidr_match(&o->proxy_from[i],
+			    (const struct sockaddr *)from))
+				break;
 		if (i == o->nproxy_from) {
 			logline_begin(&l, id, "refused");
 			logline_str(&l, "peer", peer);
@@ -315,7 +319,8 @@ keepalive(int fd)
 }
 
 int
-conn_serve(int fd, const char *peer, unsigned long id,
+conn_serve(int fd, const struct sockaddr_storage *from, const char *peer,
+    unsigned long id,
     const struct tlsconf *conf, const struct serve_opts *o,
     struct slots *sl, int slot)
 {
@@ -337,8 +342,8 @@ conn_serve(int fd, const char *peer, unsigned long id,
 	/* Behind a balancer, its header names the client. */
 	memset(&ph, 0, sizeof(ph));
 	if (o->proxy) {
-		if ((ret = proxy_header(fd, peer, id, o, sl, slot, deadline,
-		    &ph, client, sizeof(client))) != CONN_OK)
+		if ((ret = proxy_header(fd, from, peer, id, o, sl, slot,
+		    deadline, &ph, client, sizeof(client))) != CONN_OK)
 			return ret;
 		if (ph.local && proxyin_closed(fd, deadline)) {
 			/* The balancer's own health check: connect, close. */

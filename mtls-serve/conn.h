@@ -5,12 +5,15 @@
 #ifndef MTLS_CONN_H
 #define MTLS_CONN_H
 
+#include <sys/socket.h>
+
 #include "serve.h"
 #include "slots.h"
 #include "tlsconf.h"
 
 /*
- * Serve the connected socket fd from peer ("ADDR:PORT").  With
+ * Serve the connected socket fd from peer ("ADDR:PORT"), whose address
+ * accept() gave as from (NULL: ask the socket).  With
  * --proxy-protocol the header is read first, and the client it names is
  * the peer from then on.  sl (NULL under -i) is the table shared with the
  * parent, slot this connection's place in it: the child claims it for
@@ -19,7 +22,8 @@
  * progress by it).  Returns the process's exit status, an enum
  * conn_status.
  */
-int	 conn_serve(int fd, const char *peer, unsigned long id,
+int	 conn_serve(int fd, const struct sockaddr_storage *from,
+	    const char *peer, unsigned long id,
 	    const struct tlsconf *conf, const struct serve_opts *o,
 	    struct slots *sl, int slot);
 

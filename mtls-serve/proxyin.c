@@ -95,9 +95,12 @@ proxyin_read(int fd, long long deadline_ms, struct proxyhdr *h, char *err,
 int
 proxyin_closed(int fd, long long deadline_ms)
 {
+	ssize_t	 r;
 	char	 c;
 
 	if (wait_in(fd, deadline_ms) <= 0)
 		return 0;
-	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+	/* A checker may end with a reset rather than a FIN. */
+	r = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return r == 0 || (r < 0 && errno == ECONNRESET);
 }

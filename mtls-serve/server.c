@@ -232,7 +232,8 @@ reap(struct children *c, enum verbosity v)
 
 /* The child's life: default signals, no listening sockets, one client. */
 static void
-child(int fd, const char *peer, unsigned long id, struct listeners *l,
+child(int fd, const struct sockaddr_storage *from, const char *peer,
+    unsigned long id, struct listeners *l,
     const struct tlsconf *conf, const struct serve_opts *o,
     const sigset_t *mask, struct slots *sl, int slot)
 {
@@ -248,7 +249,7 @@ child(int fd, const char *peer, unsigned long id, struct listeners *l,
 	sigaction(SIGINT, &sa, NULL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	listen_close(l);
-	_exit(conn_serve(fd, peer, id, conf, o, sl, slot));
+	_exit(conn_serve(fd, from, peer, id, conf, o, sl, slot));
 }
 
 /*
@@ -335,7 +336,7 @@ accept_one(int lfd, struct listeners *l, struct children *c,
 		return 0;
 	}
 	if (pid == 0)
-		child(fd, peer, id, l, conf, o, mask, c->sl, i);
+		child(fd, &ss, peer, id, l, conf, o, mask, c->sl, i);
 	c->pid[i] = pid;
 	c->id[i] = id;
 	c->n++;

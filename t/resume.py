@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Session resumption from an independent client (Python's ssl, OpenSSL).
 
-  resume.py PORT CA CERT KEY TLS [--at EPOCH] [--count N]
+  resume.py PORT CA CERT KEY TLS [--at EPOCH] [--count N] [--next-port P]
 
 Connects, sends a line and reads the echo, keeps the session; then (after
 the wall clock reaches EPOCH, if given) connects N more times (1 by
-default), each offering the session the previous connection gave, if any.
+default; to port P if given), each offering the session the previous connection gave, if any.
 Prints one line per connection: "N resumed=yes|no reply=yes|no id=HEX"
 (reply: the echo came back; id: the first bytes of the session id the
 connection left the client with, which changes when the server sends a new
@@ -24,6 +24,8 @@ ap.add_argument("key")
 ap.add_argument("tls", choices=["1.2", "1.3"])
 ap.add_argument("--at", type=float)
 ap.add_argument("--count", type=int, default=1)
+ap.add_argument("--next-port", type=int,
+                help="the port of the later connections (default: PORT)")
 a = ap.parse_args()
 
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -34,7 +36,8 @@ ctx.minimum_version = ctx.maximum_version = v
 
 
 def once(n, session):
-    raw = socket.create_connection(("127.0.0.1", a.port), timeout=10)
+    port = a.next_port if n > 0 and a.next_port else a.port
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
     try:
         s = ctx.wrap_socket(raw, server_hostname="localhost", session=session)
         s.sendall(b"ping %d\n" % n)
