@@ -46,7 +46,8 @@ enum {
 };
 
 static const char synopsis[] =
-    "usage: mtls-serve [-hiqrVv] [--strict] [-C cafile] [-c certfile]\n"
+    "usage: mtls-serve [-hiqrVv] [--proxy-protocol] [--reuseport]\n"
+    "                  [--strict] [-C cafile] [-c certfile]\n"
     "                  [-k keyfile] [-l [addr]:port] [-m maxconns]\n"
     "                  [-p priority] [-t seconds] [-u user] [--allow rule]\n"
     "                  [--crl file] [--exec-user user]\n"
