@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 """Session resumption from an independent client (Python's ssl, OpenSSL).
 
-  resume.py PORT CA CERT KEY TLS [--at EPOCH] [--count N] [--next-port P]
+  resume.py PORT CA CERT KEY TLS [--at EPOCH] [--wait-for FILE] [--count N]
+            [--next-port P]
 
 Connects, sends a line and reads the echo, keeps the session; then (after
-the wall clock reaches EPOCH, if given) connects N more times (1 by
-default; to port P if given), each offering the session the previous connection gave, if any.
+the wall clock reaches EPOCH, and FILE exists, if given; at most 30 s)
+connects N more times (1 by default; to port P if given), each offering
+the session the previous connection gave, if any.
 Prints one line per connection: "N resumed=yes|no reply=yes|no id=HEX"
 (reply: the echo came back; id: the first bytes of the session id the
 connection left the client with, which changes when the server sends a new
 ticket), or "N error=REASON".
 """
 import argparse
+import os
 import socket
 import ssl
 import time
@@ -23,6 +26,7 @@ ap.add_argument("cert")
 ap.add_argument("key")
 ap.add_argument("tls", choices=["1.2", "1.3"])
 ap.add_argument("--at", type=float)
+ap.add_argument("--wait-for")
 ap.add_argument("--count", type=int, default=1)
 ap.add_argument("--next-port", type=int,
                 help="the port of the later connections (default: PORT)")
@@ -61,9 +65,11 @@ def once(n, session):
 
 
 sess = once(0, None)
-if a.at is not None:
-    while time.time() < a.at:
-        time.sleep(min(0.2, max(a.at - time.time(), 0.01)))
+limit = time.time() + 30
+while time.time() < limit and (
+        (a.at is not None and time.time() < a.at) or
+        (a.wait_for is not None and not os.path.exists(a.wait_for))):
+    time.sleep(0.05)
 for i in range(1, a.count + 1):
     got = once(i, sess)
     sess = got if got is not None else sess
