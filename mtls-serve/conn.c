@@ -217,8 +217,7 @@ conn_refuse(int fd, int alert)
  */
 static int
 proxy_header(int fd, const struct sockaddr_storage *from, const char *peer,
-    unsigned long id,
-    const struct serve_opts *o, struct slots *sl, int slot,
+    unsigned long id, const struct serve_opts *o, struct slots *sl, int slot,
     long long deadline, struct proxyhdr *ph, char *client, size_t n)
 {
 	struct sockaddr_storage ss;
@@ -229,7 +228,6 @@ proxy_header(int fd, const struct sockaddr_storage *from, const char *peer,
 
 	if (o->nproxy_from > 0) {
 		/* accept()'s word: a peer already gone has no getpeername(). */
-		i = o->nproxy_from;
 		if (from == NULL && getpeername(fd, (struct sockaddr *)&ss,
 		    &len) == 0)
 			from = &ss;
@@ -237,7 +235,7 @@ proxy_header(int fd, const struct sockaddr_storage *from, const char *peer,
 			if (addr_cidr_match(&o->proxy_from[i],
 			    (const struct sockaddr *)from))
 				break;
-		if (i == o->nproxy_from) {
+		if (from == NULL || i == o->nproxy_from) {
 			logline_begin(&l, id, "refused");
 			logline_str(&l, "peer", peer);
 			logline_str(&l, "reason", "not a --proxy-from address");
@@ -320,8 +318,7 @@ keepalive(int fd)
 
 int
 conn_serve(int fd, const struct sockaddr_storage *from, const char *peer,
-    unsigned long id,
-    const struct tlsconf *conf, const struct serve_opts *o,
+    unsigned long id, const struct tlsconf *conf, const struct serve_opts *o,
     struct slots *sl, int slot)
 {
 	gnutls_session_t s;

@@ -23,9 +23,8 @@
  * conn_status.
  */
 int	 conn_serve(int fd, const struct sockaddr_storage *from,
-	    const char *peer, unsigned long id,
-	    const struct tlsconf *conf, const struct serve_opts *o,
-	    struct slots *sl, int slot);
+	    const char *peer, unsigned long id, const struct tlsconf *conf,
+	    const struct serve_opts *o, struct slots *sl, int slot);
 
 /*
  * Refuse a connection without TLS: read what the client already sent (so

@@ -233,9 +233,9 @@ reap(struct children *c, enum verbosity v)
 /* The child's life: default signals, no listening sockets, one client. */
 static void
 child(int fd, const struct sockaddr_storage *from, const char *peer,
-    unsigned long id, struct listeners *l,
-    const struct tlsconf *conf, const struct serve_opts *o,
-    const sigset_t *mask, struct slots *sl, int slot)
+    unsigned long id, struct listeners *l, const struct tlsconf *conf,
+    const struct serve_opts *o, const sigset_t *mask, struct slots *sl,
+    int slot)
 {
 	struct sigaction sa;
 

@@ -25,7 +25,7 @@ void	 slots_free(struct slots *s);
  * Slot i takes the client from address group group ("192.0.2.1", or
  * "2001:db8::/64"), connected from peer ("ADDR:PORT"), unless max_per_ip
  * (> 0) other slots already hold that group.  Returns 0, or -1 when the
- * group is full (slot i is then left empty).
+ * group is full (slot i is then left as it was).
  */
 int	 slots_claim(struct slots *s, int i, const char *group,
 	    const char *peer, int max_per_ip);
