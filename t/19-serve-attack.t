@@ -394,11 +394,26 @@ is "$?" 0 "mtls-serve -i exits 0"
 
 ## 5. The exec program and the server's secrets.
 if [ "$(id -u)" = 0 ]; then
-	# shellcheck disable=SC2016,SC2086
-	MTLS_PKCS11_PIN=pin-1234-secret serve_start "$T/dump.log" $S -u nobody \
+	# Files nobody may read: all but the server key in $U; a key of its
+	# own for a server started as nobody (systemd's User=).
+	U=$T/pub
+	mkdir -m 755 "$U"
+	chmod 711 "$T"
+	cp "$P/ca-cert.pem" "$P/server-cert.pem" "$U/"
+	chmod 644 "$U"/*.pem
+	cp "$P/server-key.pem" "$U/nobody-key.pem"
+	chown nobody "$U/nobody-key.pem"
+	mkdir -m 755 "$U/bin"
+	printf '#!/bin/sh\nexec setpriv --reuid=nobody --regid=65534 --clear-groups %s "$@"\n' \
+	    "$BIN/mtls-serve" >"$U/bin/mtls-serve"
+	chmod 755 "$U/bin/mtls-serve"
+	# shellcheck disable=SC2016
+	BIN=$U/bin MTLS_PKCS11_PIN=pin-1234-secret serve_start "$T/dump.log" \
+	    -c "$U/server-cert.pem" -k "$U/nobody-key.pem" -C "$U/ca-cert.pem" \
 	    -- sh -c 'cat /proc/$PPID/environ /proc/$PPID/mem 2>/dev/null | tr "\0" "\n" | grep -c pin-1234-secret; echo done'
+	is "$(ps -o user= -p "$SPID" | tr -d ' ')" nobody "a server started as nobody"
 	is "$(stat -c %U "/proc/$SPID/environ")" root \
-	    "the server (running as nobody) is not dumpable: /proc is root's"
+	    "is not dumpable: its /proc files are root's"
 	send "$P" "localhost:$PORT" </dev/null >"$T/dump.out" 2>&1
 	is "$(cat "$T/dump.out")" "0
 done" "a program running as the same user cannot read the PIN from its parent"
@@ -411,12 +426,6 @@ done" "a program running as the same user cannot read the PIN from its parent"
 	serve_stop "$SPID"
 
 	# SIGHUP with a root-only key after -u: the CRL is reloaded anyway.
-	# Everything but the key is readable by nobody.
-	U=$T/pub
-	mkdir -m 755 "$U"
-	chmod 711 "$T"
-	cp "$P/ca-cert.pem" "$P/server-cert.pem" "$U/"
-	chmod 644 "$U"/*.pem
 	mkcrl "$P" ca "$U/u.crl"
 	chmod 644 "$U/u.crl"
 	client victim "/CN=victim"
