@@ -330,6 +330,7 @@ ok "the log says why" has_log "$T/cn.log" \
 serve_stop "$SPID"
 
 ## 9. Socket activation and accept errors.
+# shellcheck disable=SC2086
 fails_with 2 'LISTEN_FDS: fd 3 is not a listening socket' \
     "a LISTEN_FDS socket that does not listen: exit 2" \
     timeout 10 python3 -c 'import os, socket, sys
@@ -370,7 +371,9 @@ serve_stop "$SPID"
 is "$?" 0 "SIGTERM meanwhile: exit 0"
 
 ## 4. inetd: descriptors 0, 1 and 2 are all the connection.
+# shellcheck disable=SC2016
 printf 'echo "prog $TCPREMOTEIP"\necho "to stderr" >&2\ncat\n' >"$T/prog.sh"
+# shellcheck disable=SC2086
 python3 -c 'import os, socket, sys
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
