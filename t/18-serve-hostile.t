@@ -24,16 +24,16 @@ fds() {
 
 # 200 stalled half-open handshakes.
 # shellcheck disable=SC2086
-serve_start "$T/stall.log" $S -t 2 -m 300 -q
+serve_start "$T/stall.log" $S -t 5 -m 300 -q
 mkfifo "$T/stall.fifo"
-hostile stall "$PORT" 200 20 >"$T/stall.fifo" &
+hostile stall "$PORT" 200 60 >"$T/stall.fifo" &
 hp=$!
 track $hp
 exec 7<"$T/stall.fifo"
-read -r -t 30 line <&7
+read -r -t 90 line <&7
 is "$line" ready "200 connections sent a partial ClientHello and stalled"
 ok "meanwhile a good client is served normally" good stall
-read -r -t 30 line <&7
+read -r -t 90 line <&7
 exec 7<&-
 await $hp
 like "$line" '^closed=200 of 200 in [0-9.]+ s$' \

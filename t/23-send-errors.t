@@ -86,7 +86,7 @@ like "$(cat "$T/help")" 'default certs/client-cert.pem' "--help shows the defaul
 
 # The server closes first (its idle timeout) while our input is still
 # open but nothing is waiting to be sent: a clean end, as with nc.
-serve_start "$T/serve.log" -t 1 -c "$P/server-cert.pem" \
+serve_start "$T/serve.log" -t 3 -c "$P/server-cert.pem" \
     -k "$P/server-key.pem" -C "$P/ca-cert.pem"
 mkfifo "$T/hold"
 exec 7<>"$T/hold"

@@ -125,7 +125,7 @@ serve_stop "$SPID"
 
 # A program that never reads: memory stays bounded, the timeout ends it.
 # shellcheck disable=SC2086
-serve_start "$T/deaf.log" $SRV -t 2 -- sleep 60
+serve_start "$T/deaf.log" $SRV -t 5 -- sleep 60
 # shellcheck disable=SC2086
 $SEND "localhost:$PORT" <"$T/big" >/dev/null 2>"$T/deaf.err"
 is "$?" 1 "a program that never reads: the client is ended (exit 1)"

@@ -355,14 +355,14 @@ serve_stop() {
 	return "$_rc"
 }
 
-# await PID [SECONDS]: wait for a background command at most SECONDS (30);
+# await PID [SECONDS]: wait for a background command at most SECONDS (120);
 # its exit status, or 124 (and a diagnostic) if it had to be killed.
 await() {
 	_waiting="PID $1 to end"
-	_reap "$1" "${2:-30}"
+	_reap "$1" "${2:-120}"
 	_rc=$?
 	_waiting=""
-	[ "$_rc" = 124 ] && diag "PID $1 still ran after ${2:-30} s: killed"
+	[ "$_rc" = 124 ] && diag "PID $1 still ran after ${2:-120} s: killed"
 	return "$_rc"
 }
 
