@@ -32,9 +32,10 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_o
 # _san_reports: the files under $T that hold a sanitizer report or the
 # log of a connection process that died.
 _san_reports() {
-	find "$T/san" -type f 2>/dev/null
-	grep -rlIE -- 'runtime error:|ERROR: (Address|Leak|Undefined)Sanitizer|event=child-died' \
-	    "$T" --exclude-dir=san 2>/dev/null
+	{
+		find "$T/san" -type f
+		grep -rlIE -- 'runtime error:|ERROR: (Address|Leak|Undefined)Sanitizer|event=child-died' "$T"
+	} 2>/dev/null | sort -u
 }
 
 _san_diag() {
@@ -95,12 +96,14 @@ trap '_on_timeout "$BASH_COMMAND"' TERM
 	trap 'kill "$_sl" 2>/dev/null; exit 0' TERM
 	wait "$_sl" || exit 0
 	trap - TERM
+	# Our own pid, taken here: inside $(...) BASHPID is the subshell's.
+	_me=$BASHPID
 	kill -TERM "$_main" 2>/dev/null
-	for _p in $(_descendants "$_main" "$BASHPID"); do
+	for _p in $(_descendants "$_main" "$_me"); do
 		kill -TERM "$_p" 2>/dev/null
 	done
 	sleep 5
-	for _p in $(_descendants "$_main" "$BASHPID"); do
+	for _p in $(_descendants "$_main" "$_me"); do
 		kill -KILL "$_p" 2>/dev/null
 	done
 ) </dev/null >/dev/null 2>&1 &
