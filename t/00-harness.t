@@ -5,6 +5,8 @@
 # file; a server started again with the same log file is not taken as
 # ready from the old server's lines.
 . "$(dirname "$0")/lib.sh"
+# The children's bodies are shell text, quoted so as not to expand here.
+# shellcheck disable=SC2016
 
 # child NAME BODY: a test file made of lib.sh and BODY, run as prove would
 # (with a time limit of $LIMIT s); its output in $T/NAME.out, its exit

@@ -453,6 +453,7 @@ pyclient() {
 # closed_port: a port on 127.0.0.1 where a connection is refused, held so
 # (bound, never listening) by a process the test tracks, so nothing else
 # can take it meanwhile.  Sets CLOSED_PORT.
+# shellcheck disable=SC2034
 closed_port() {
 	rm -f "$T/closed.port"
 	python3 -c 'import socket, sys, time
