@@ -1,12 +1,11 @@
 #!/bin/bash
+# shellcheck disable=SC2016 # children's bodies are shell text, not to expand here
 # The harness itself (t/lib.sh): a test file that hangs is failed by its
 # time limit with what it was running; a sanitizer report, a UBSan line
 # in any file the test keeps, or a connection process that died fails the
 # file; a server started again with the same log file is not taken as
 # ready from the old server's lines.
 . "$(dirname "$0")/lib.sh"
-# The children's bodies are shell text, quoted so as not to expand here.
-# shellcheck disable=SC2016
 
 # child NAME BODY: a test file made of lib.sh and BODY, run as prove would
 # (with a time limit of $LIMIT s); its output in $T/NAME.out, its exit
