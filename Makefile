@@ -40,6 +40,29 @@ FUZZ_DRIVER = $(B)/obj/t/fuzz/replay.o
 endif
 
 PKGS       = gnutls libtasn1
+
+# What the goals need, checked before anything is built: a missing
+# library or tool is one line naming the apt-get command that installs it
+# (mk/deps holds the one list of packages), never a cascade of errors.
+# `make deps` installs them (as root); DEPS_GROUPS says which.
+DEPS_GROUPS = build certs check
+DEPS_NEED  = build
+ifneq ($(filter certs demo client-cert,$(MAKECMDGOALS)),)
+DEPS_NEED += certs
+endif
+ifneq ($(filter check,$(MAKECMDGOALS)),)
+DEPS_NEED += certs check
+endif
+ifneq ($(filter deb,$(MAKECMDGOALS)),)
+DEPS_NEED += deb
+endif
+ifeq ($(filter deps clean uninstall lint-man,$(MAKECMDGOALS)),)
+DEPS_MISSING := $(shell PKG_CONFIG='$(PKG_CONFIG)' sh mk/deps check \
+             $(sort $(DEPS_NEED)) 2>&1)
+ifneq ($(DEPS_MISSING),)
+$(error $(DEPS_MISSING))
+endif
+endif
 MTLS_CPPFLAGS = -D_GNU_SOURCE -DMTLS_VERSION='"$(VERSION)"' -Icommon \
              $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(CPPFLAGS)
 MTLS_CFLAGS = -std=c11 -Wall -Wextra -Wformat-security -Wshadow \
@@ -69,8 +92,8 @@ FUZZ_BINS  = $(FUZZ_TARGETS:%=$(B)/fuzz-%)
 PROGS      = $(B)/mtls-serve $(B)/mtls-send $(B)/mtls-certinfo
 MANS       = man/mtls-serve.1 man/mtls-send.1 man/mtls-certinfo.1
 
-.PHONY: all check install uninstall clean certs demo bench fuzz fuzz-build \
-        lint-man
+.PHONY: all check install install-strip uninstall clean certs client-cert \
+        demo deps deb bench fuzz fuzz-build lint-man
 
 all: $(PROGS)
 
@@ -105,6 +128,9 @@ $(B)/obj/t/fuzz/%.o: MTLS_CPPFLAGS += -Imtls-certinfo -Imtls-serve
 $(B)/obj/%.o: %.c common/*.h mtls-serve/*.h mtls-send/*.h mtls-certinfo/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(MTLS_CPPFLAGS) $(MTLS_CFLAGS) -c -o $@ $<
+
+deps:
+	PKG_CONFIG='$(PKG_CONFIG)' sh mk/deps install $(DEPS_GROUPS)
 
 check: all $(FUZZ_BINS) $(B)/loadgen lint-man
 	MTLS_BIN=$(CURDIR)/$(B) $(PROVE) t/
