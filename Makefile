@@ -9,6 +9,10 @@ PKG_CONFIG = pkg-config
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 KEYTYPE    = ecdsa
+# make certs: where, and the names in the certificates.
+CERTS      = certs
+SERVER_NAMES = localhost 127.0.0.1 ::1
+CLIENT_NAME = mtls-client
 FORCE      = 0
 PROVE      = prove
 # SANITIZE=1 builds with AddressSanitizer and UBSan into build-san/.
@@ -138,8 +142,15 @@ check: all $(FUZZ_BINS) $(B)/loadgen lint-man
 lint-man:
 	mandoc -Tlint -Wwarning $(MANS)
 
+# make certs CERTS=/etc/mtls SERVER_NAMES="db1.example 10.0.0.5"
+#     CLIENT_NAME=alice; make client-cert CERTS=DIR CLIENT_NAME=bob adds a
+# client certificate (DIR/bob-cert.pem) from the CA already there.
 certs:
-	FORCE=$(FORCE) certs/mkpki certs $(KEYTYPE)
+	FORCE=$(FORCE) certs/mkpki -s '$(SERVER_NAMES)' -c '$(CLIENT_NAME)' \
+	    '$(CERTS)' $(KEYTYPE)
+
+client-cert:
+	FORCE=$(FORCE) certs/mkpki -a '$(CLIENT_NAME)' '$(CERTS)' $(KEYTYPE)
 
 demo: all
 	MTLS_BIN=$(B) t/demo.sh
