@@ -375,7 +375,8 @@ main(int argc, char *argv[])
 		    "program, put -- before it)", argv[1]);
 	if (argc == 1)
 		target = argv[0];
-	if (addr_parse(target, DEFAULT_PORT, 0, &a, err, sizeof(err)) < 0)
+	if (addr_parse(target, DEFAULT_PORT, 0, &a, err, sizeof(err)) < 0 ||
+	    addr_connectable(&a, target, err, sizeof(err)) < 0)
 		die(SEND_USAGE, "%s", err);
 	if (a.host[0] == '\0')
 		snprintf(a.host, sizeof(a.host), "localhost");
