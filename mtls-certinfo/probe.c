@@ -13,6 +13,8 @@
 
 #define DEFAULT_PORT	"9443"
 #define BYE_MS		1000
+/* How long a refusal may take to arrive before we say goodbye. */
+#define VERDICT_GRACE_MS	250
 
 /*
  * Does a certificate in the server's chain, named as our issuer, also
@@ -89,42 +91,59 @@ check_issuer(const struct tlsconf *conf, struct probe *p,
 }
 
 /*
- * The server's own verdict on our certificate.  With TLS 1.3 it comes
- * after our side of the handshake is done, so send close_notify and read
- * until the server closes: a fatal alert is its refusal, a close_notify
- * means it admitted us.
+ * Read until the deadline: 1 with the verdict in p (a fatal alert is a
+ * refusal, a close_notify means we were admitted), 0 if none came by then,
+ * -1 on another error.
  */
-static void
-server_verdict(gnutls_session_t s, int fd, int timeout_ms, struct probe *p)
+static int
+read_verdict(gnutls_session_t s, int fd, long long deadline, struct probe *p)
 {
-	long long deadline = timefmt_monotonic_ms() + timeout_ms;
 	char	 buf[4096];
 	long long left;
 	ssize_t	 r;
 
-	if (tlssess_bye(s, fd, BYE_MS) < 0)
-		return;
 	for (;;) {
 		r = gnutls_record_recv(s, buf, sizeof(buf));
 		if (r > 0)
 			continue;	/* the server had something to say */
 		if (r == 0) {
 			p->verdict_known = 1;
-			return;
+			return 1;
 		}
 		if (r == GNUTLS_E_FATAL_ALERT_RECEIVED) {
 			p->verdict_known = 1;
 			tlssess_alert_name(gnutls_alert_get(s),
 			    p->refusal_alert, sizeof(p->refusal_alert));
-			return;
+			return 1;
 		}
 		if (r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED &&
 		    gnutls_error_is_fatal((int)r))
-			return;
+			return -1;
 		left = deadline - timefmt_monotonic_ms();
 		if (left <= 0 || tlssess_wait(s, fd, (int)left) <= 0)
-			return;
+			return 0;
 	}
+}
+
+/*
+ * The server's own verdict on our certificate.  With TLS 1.3 it comes
+ * after our side of the handshake is done.  A refusing server sends its
+ * alert at once and closes: read first, for a moment, because a
+ * close_notify sent to a closed socket draws a reset that can make our
+ * kernel drop the alert unread.  Then send close_notify and read until
+ * the server closes too (it admitted us) or alerts.
+ */
+static void
+server_verdict(gnutls_session_t s, int fd, int timeout_ms, struct probe *p)
+{
+	long long now = timefmt_monotonic_ms();
+	int	 grace = timeout_ms < VERDICT_GRACE_MS ? timeout_ms :
+		    VERDICT_GRACE_MS;
+
+	if (read_verdict(s, fd, now + grace, p) != 0)
+		return;
+	(void)tlssess_bye(s, fd, BYE_MS);
+	read_verdict(s, fd, now + timeout_ms, p);
 }
 
 int
