@@ -4,6 +4,11 @@ VERSION    = 0.1.0
 PREFIX     = /usr/local
 BINDIR     = $(PREFIX)/bin
 MANPREFIX  = $(PREFIX)/share/man
+DATADIR    = $(PREFIX)/share/mtls
+# systemd looks in /usr/local/lib/systemd/system too; Debian 12's
+# package uses /lib/systemd/system.
+SYSTEMDUNITDIR = $(PREFIX)/lib/systemd/system
+STRIP      = strip
 DESTDIR    =
 PKG_CONFIG = pkg-config
 CC        ?= cc
@@ -95,6 +100,11 @@ FUZZ_BINS  = $(FUZZ_TARGETS:%=$(B)/fuzz-%)
 
 PROGS      = $(B)/mtls-serve $(B)/mtls-send $(B)/mtls-certinfo
 MANS       = man/mtls-serve.1 man/mtls-send.1 man/mtls-certinfo.1
+# systemd units; make install fills in the programs' installed path.
+UNITS      = mtls-serve.service mtls-serve-inetd.socket \
+             mtls-serve-inetd@.service
+# mkpki and its templates, for making certificates once installed.
+PKI_FILES  = certs/mkpki certs/ca.tmpl certs/server.tmpl certs/client.tmpl
 
 .PHONY: all check install install-strip uninstall clean certs client-cert \
         demo deps deb bench fuzz fuzz-build lint-man
@@ -156,15 +166,37 @@ demo: all
 	MTLS_BIN=$(B) t/demo.sh
 
 install: all
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 \
+	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DATADIR)
 	cp -f $(PROGS) $(DESTDIR)$(BINDIR)/
 	cp -f $(MANS) $(DESTDIR)$(MANPREFIX)/man1/
+	for u in $(UNITS); do \
+		src=contrib/systemd/$$u; [ -f $$src ] || src=$$src.in; \
+		sed 's|@BINDIR@|$(BINDIR)|g' $$src \
+		    >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
+	cp -f $(PKI_FILES) $(DESTDIR)$(DATADIR)/
 	cd $(DESTDIR)$(BINDIR) && chmod 755 $(notdir $(PROGS))
 	cd $(DESTDIR)$(MANPREFIX)/man1 && chmod 644 $(notdir $(MANS))
+	cd $(DESTDIR)$(SYSTEMDUNITDIR) && chmod 644 $(UNITS)
+	cd $(DESTDIR)$(DATADIR) && chmod 644 $(notdir $(PKI_FILES)) && \
+	    chmod 755 mkpki
+
+# As install, with the programs' symbols stripped.
+install-strip: install
+	cd $(DESTDIR)$(BINDIR) && $(STRIP) $(notdir $(PROGS))
 
 uninstall:
 	cd $(DESTDIR)$(BINDIR) && rm -f $(notdir $(PROGS))
 	cd $(DESTDIR)$(MANPREFIX)/man1 && rm -f $(notdir $(MANS))
+	cd $(DESTDIR)$(SYSTEMDUNITDIR) && rm -f $(UNITS)
+	cd $(DESTDIR)$(DATADIR) && rm -f $(notdir $(PKI_FILES))
+	-rmdir $(DESTDIR)$(DATADIR)
+
+# The Debian package, from a clean tree: ../mtls_VERSION_ARCH.deb.
+deb:
+	dpkg-buildpackage -us -uc -b
+	lintian --fail-on error ../mtls_$(VERSION)_*.changes
 
 # Each target runs FUZZ_SECONDS from the seed corpus in t/fuzz/corpus;
 # what it finds new goes to build-fuzz/corpus-NAME (copy keepers to t/).
