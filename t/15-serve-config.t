@@ -59,6 +59,7 @@ like "$(cat "$T/e")" '^usage: mtls-serve ' "and prints the usage"
 
 # A port already in use is a run-time failure, not a usage error.
 log=$T/serve.log
+# shellcheck disable=SC2086
 serve_start "$log" $good
 # shellcheck disable=SC2086
 fails_with 1 "^mtls-serve: time=[^ ]+ event=fatal level=error reason=\"cannot listen on 127.0.0.1:$PORT: .*Address already in use\" exit=1\$" \

@@ -44,7 +44,7 @@ unset MTLS_DIR
 mkdir -p "$HOME/.config/mtls"
 cp -p "$P"/ca-cert.pem "$P"/client-*.pem "$HOME/.config/mtls/"
 like "$(echo b | "$BIN/mtls-send" "localhost:$PORT")" ' b$' \
-    "~/.config/mtls is used when MTLS_DIR and ./certs have nothing"
+    "the per-user directory is used when MTLS_DIR and ./certs have nothing"
 
 # XDG_CONFIG_HOME wins over ~/.config: a broken CA file in ~/.config.
 echo garbage >"$HOME/.config/mtls/ca-cert.pem"

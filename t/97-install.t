@@ -16,7 +16,7 @@ for p in mtls-serve mtls-send mtls-certinfo; do
 	like "$("$D/usr/bin/$p" -V)" "^$p [0-9]" "the installed $p runs"
 	ok "$p.1 is installed" test -f "$D/usr/share/man/man1/$p.1"
 	like "$(mandoc -Tascii "$D/usr/share/man/man1/$p.1" | head -n 1)" \
-	    "$(echo "$p" | tr a-z A-Z)\\(1\\)" "and renders"
+	    "$(echo "$p" | tr '[:lower:]' '[:upper:]')\\(1\\)" "and renders"
 done
 U=$D/usr/lib/systemd/system
 for u in mtls-serve.service mtls-serve-inetd.socket mtls-serve-inetd@.service; do
