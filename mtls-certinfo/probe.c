@@ -184,7 +184,11 @@ probe_run(const char *target, const struct tlsconf *conf,
 		snprintf(p->cipher, sizeof(p->cipher), "%s", ti.cipher);
 		snprintf(p->group, sizeof(p->group), "%s", ti.group);
 	} else {
-		tlssess_why(s, ret, p->error, sizeof(p->error));
+		/* A peer that is not TLS at all is named as such. */
+		if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED ||
+		    tlssess_not_tls(&p->req, p->error, sizeof(p->error)) ==
+		    NULL)
+			tlssess_why(s, ret, p->error, sizeof(p->error));
 		if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED && conf->nchain > 0) {
 			p->verdict_known = 1;
 			tlssess_alert_name(gnutls_alert_get(s),

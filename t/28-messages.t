@@ -58,6 +58,15 @@ for kind in "HTTP/1.0 400 Bad Request||" "SSH-2.0-OpenSSH_9.2|"; do
 	rm -f "$T/plain.port"
 done
 
+python3 "$T/plain.py" "HTTP/1.0 400 Bad Request||" >"$T/plain.port" &
+pp=$!
+track $pp
+waitfor 5 test -s "$T/plain.port"
+fails_with 3 'no certificate received: not a TLS server\? it sent HTTP: "HTTP/1\.0 400 Bad Request"$' \
+    "mtls-certinfo --connect to an HTTP peer says so too" \
+    certinfo --connect "127.0.0.1:$(cat "$T/plain.port")"
+wait $pp
+
 # A truncated PEM file: the message mtls-certinfo gives, in every tool.
 head -n 4 "$P/client-cert.pem" >"$T/cut-cert.pem"
 head -n 2 "$P/client-key.pem" >"$T/cut-key.pem"
