@@ -245,16 +245,20 @@ conn_serve(int fd, const char *peer, unsigned long id,
 	if (o->verbosity >= LOG_NORMAL)
 		log_handshake(s, id, o->verbosity, rule);
 
-	if (o->prog != NULL)
+	if (o->prog != NULL) {
 		status = exec_run(s, fd, rule, o, &p, progst, sizeof(progst));
-	else
+		/* Ended by the server's shutdown: the client still hears so. */
+		if (term_seen && tlssess_bye(s, fd, BYE_MS) == 0)
+			status = CONN_OK;
+	} else
 		status = echo_run(s, fd, peer, o, &p, &e);
 
 	if (o->verbosity >= LOG_NORMAL || status != CONN_OK) {
 		logline_begin(&l, id, "closed");
 		logline_str(&l, "end", term_seen ? "shutdown" :
 		    pump_end_name(p.end));
-		if (p.tls_err != 0)
+		/* Our own shutdown(2) is not the peer's doing. */
+		if (p.tls_err != 0 && !term_seen)
 			logline_str(&l, "reason", tlssess_why(s, p.tls_err,
 			    why, sizeof(why)));
 		if (p.reneg_refused)

@@ -108,6 +108,30 @@ unlike "$(cat "$T/c.err")" 'close_notify|truncated' "and does not call it cut of
 exec 7>&-
 is "$(kv_only "$T/drain.log")" "" "every line of the drain log is key=value"
 
+# The same in exec mode: the program's connection ends with close_notify.
+# shellcheck disable=SC2086
+serve_start "$T/ex.log" $S -- cat
+rm -f "$T/in"
+mkfifo "$T/in"
+send "$P" "127.0.0.1:$PORT" <"$T/in" >"$T/e.out" 2>"$T/e.err" &
+cp=$!
+track $cp
+exec 7>"$T/in"
+echo exec-one >&7
+ok "exec mode: the program answers" waitfor 5 has_log "$T/e.out" '^exec-one$'
+kill -TERM "$SPID"
+waitfor 5 has_log "$T/ex.log" 'event=draining'
+kill -TERM "$SPID"
+ok "exec mode, second signal: the server ends within 3 s" \
+    waitfor 3 has_log "$T/ex.log" 'event=stopped'
+wait "$SPID"
+is "$?" 0 "and exits 0"
+ok "the connection ended with end=shutdown, no blame on the peer" \
+    has_log "$T/ex.log" 'event=closed end=shutdown bytes_in'
+wait "$cp"
+is "$?" 0 "the client got close_notify: mtls-send exits 0"
+exec 7>&-
+
 # --drain-timeout: the server does not wait longer than that.
 # shellcheck disable=SC2086
 serve_start "$T/dt.log" $S --drain-timeout 1
