@@ -59,8 +59,11 @@ DEPS_NEED  = build
 ifneq ($(filter certs demo client-cert,$(MAKECMDGOALS)),)
 DEPS_NEED += certs
 endif
-ifneq ($(filter check,$(MAKECMDGOALS)),)
+ifneq ($(filter check bench,$(MAKECMDGOALS)),)
 DEPS_NEED += certs check
+endif
+ifneq ($(filter fuzz,$(MAKECMDGOALS)),)
+DEPS_NEED += fuzz
 endif
 ifneq ($(filter deb,$(MAKECMDGOALS)),)
 DEPS_NEED += deb
