@@ -90,6 +90,7 @@ reload(struct tlsconf **conf, const struct tlsconf_files *f)
 
 	if ((fresh = tlsconf_load(f, err, sizeof(err))) == NULL) {
 		logline_begin(&l, 0, "reload-failed");
+		logline_str(&l, "level", "error");
 		logline_str(&l, "reason", err);
 		logline_str(&l, "keeping", "the previous credentials");
 		logline_emit(&l);
@@ -143,6 +144,7 @@ reap(struct children *c, enum verbosity v)
 		if (WIFSIGNALED(st)) {
 			/* A crash is always worth a line. */
 			logline_begin(&l, c->id[i], "child-died");
+			logline_str(&l, "level", "error");
 			logline_fmt(&l, "pid", "%ld", (long)pid);
 			logline_fmt(&l, "signal", "%d", WTERMSIG(st));
 			logline_emit(&l);

@@ -45,7 +45,7 @@ ok "the expired certificate is a warning line" \
 ok "the readable key is a warning line" \
     has_log "$log" "^mtls-serve: time=[^ ]+ event=warning level=warning reason=\"$T/old/server-key.pem: private key is readable by others"
 ok "the reload failure names the file" \
-    has_log "$log" "event=reload-failed reason=\"$T/old/server-cert.pem: No such file"
+    has_log "$log" "event=reload-failed level=error reason=\"$T/old/server-cert.pem: No such file"
 is "$(kv_only "$log")" "" "every line of that log is key=value"
 ok "and the log has them all ($(wc -l <"$log") lines)" \
     test "$(wc -l <"$log")" -ge 7
