@@ -199,6 +199,8 @@ conn_serve(int fd, const char *peer, unsigned long id,
 		logline_emit(&l);
 	}
 	term_fd = fd;
+	if (term_seen)		/* the signal came before we were ready */
+		shutdown(fd, SHUT_RD);
 	/* Replies go out as soon as they are ready: no delayed-ACK stall. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
