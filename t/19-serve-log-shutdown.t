@@ -96,13 +96,13 @@ ok "the open connection is still served" \
 kill -INT "$SPID"
 ok "second signal: the server ends within 3 s" \
     waitfor 3 has_log "$T/drain.log" 'event=stopped'
-wait "$SPID"
+await "$SPID" 30
 is "$?" 0 "and exits 0"
 ok "it logged terminating with the count" \
     has_log "$T/drain.log" 'event=terminating signal=SIGINT connections=1$'
 ok "the connection ended with end=shutdown" \
     has_log "$T/drain.log" 'event=closed end=shutdown '
-wait "$cp"
+await "$cp" 30
 is "$?" 0 "the client got close_notify: mtls-send exits 0"
 unlike "$(cat "$T/c.err")" 'close_notify|truncated' "and does not call it cut off"
 exec 7>&-
@@ -124,11 +124,11 @@ waitfor 5 has_log "$T/ex.log" 'event=draining'
 kill -TERM "$SPID"
 ok "exec mode, second signal: the server ends within 3 s" \
     waitfor 3 has_log "$T/ex.log" 'event=stopped'
-wait "$SPID"
+await "$SPID" 30
 is "$?" 0 "and exits 0"
 ok "the connection ended with end=shutdown, no blame on the peer" \
     has_log "$T/ex.log" 'event=closed end=shutdown bytes_in'
-wait "$cp"
+await "$cp" 30
 is "$?" 0 "the client got close_notify: mtls-send exits 0"
 exec 7>&-
 
@@ -146,12 +146,12 @@ waitfor 5 has_log "$T/d.out" ' hello$'
 kill -TERM "$SPID"
 ok "--drain-timeout 1: the server ends on its own within 4 s" \
     waitfor 4 has_log "$T/dt.log" 'event=stopped'
-wait "$SPID"
+await "$SPID" 30
 is "$?" 0 "and exits 0"
 ok "after logging drain-timeout" \
     has_log "$T/dt.log" 'event=drain-timeout signal=SIGTERM connections=1$'
 exec 7>&-
-wait "$cp"
+await "$cp" 30
 is "$?" 0 "the client got close_notify there too"
 
 done_testing

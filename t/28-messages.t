@@ -54,7 +54,7 @@ for kind in "HTTP/1.0 400 Bad Request||" "SSH-2.0-OpenSSH_9.2|"; do
 	fails_with 3 "^mtls-send: 127\\.0\\.0\\.1:[0-9]+: $re" \
 	    "a ${kind%% *} peer: mtls-send says it is not TLS" \
 	    send "$P" "127.0.0.1:$(cat "$T/plain.port")"
-	wait $pp
+	await $pp 30
 	rm -f "$T/plain.port"
 done
 
@@ -65,7 +65,7 @@ waitfor 5 test -s "$T/plain.port"
 fails_with 3 'no certificate received: not a TLS server\? it sent HTTP: "HTTP/1\.0 400 Bad Request"$' \
     "mtls-certinfo --connect to an HTTP peer says so too" \
     certinfo --connect "127.0.0.1:$(cat "$T/plain.port")"
-wait $pp
+await $pp 30
 
 # A truncated PEM file: the message mtls-certinfo gives, in every tool.
 head -n 4 "$P/client-cert.pem" >"$T/cut-cert.pem"
@@ -124,7 +124,7 @@ certinfo --connect "localhost:$PORT" -c "$O/client-cert.pem" \
 like "$(cat "$T/k2.txt")" 'Our issuer: +same name, different key' \
     "and the other CA's certificate: same name, different key"
 kill "$SPID"
-wait "$SPID" 2>/dev/null
+await "$SPID" 30
 
 # -k with a key that does not match: exit 1.
 certinfo -k "$O/client-key.pem" "$P/client-cert.pem" >"$T/km.txt" 2>&1
