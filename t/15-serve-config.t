@@ -28,7 +28,7 @@ fails_with 2 "$T/garbage.pem: no certificate found" \
     "garbage certificate file" $S $good -c "$T/garbage.pem"
 fails_with 2 "$T/empty.pem: empty file" \
     "empty certificate file" $S $good -c "$T/empty.pem"
-fails_with 2 "$T/truncated.pem: Base64 unexpected header" \
+fails_with 2 "$T/truncated.pem: truncated PEM: no END line for the BEGIN at line 1" \
     "truncated certificate file" $S $good -c "$T/truncated.pem"
 fails_with 2 "$T/garbage.pem: no private key found" \
     "garbage key file" $S $good -k "$T/garbage.pem"
