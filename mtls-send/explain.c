@@ -168,17 +168,41 @@ explain_alert(gnutls_session_t s, const struct tlssess_certreq *req,
 			return SEND_REFUSED;
 		}
 		break;
-	case GNUTLS_A_BAD_CERTIFICATE:
-	case GNUTLS_A_UNSUPPORTED_CERTIFICATE:
-	case GNUTLS_A_CERTIFICATE_REVOKED:
-	case GNUTLS_A_CERTIFICATE_EXPIRED:
-	case GNUTLS_A_CERTIFICATE_UNKNOWN:
+	/*
+	 * Each alert names its own cause: only unknown_ca is about who
+	 * issued our certificate, so only then are the issuers the server
+	 * accepts worth showing.
+	 */
 	case GNUTLS_A_UNKNOWN_CA:
-	case GNUTLS_A_ACCESS_DENIED:
 		if (req->sent) {
 			snprintf(msg, n, "server did not accept our certificate "
 			    "(alert %s)", an);
 			accepted_issuers(req, msg, n);
+			return SEND_REFUSED;
+		}
+		break;
+	case GNUTLS_A_ACCESS_DENIED:
+		snprintf(msg, n, "server's rules do not admit this certificate "
+		    "(alert %s): it verified it, but its access rules refuse "
+		    "it", an);
+		return SEND_REFUSED;
+	case GNUTLS_A_CERTIFICATE_REVOKED:
+		snprintf(msg, n, "server says our certificate is revoked (alert "
+		    "%s)", an);
+		return SEND_REFUSED;
+	case GNUTLS_A_CERTIFICATE_EXPIRED:
+		snprintf(msg, n, "server says our certificate has expired or is "
+		    "not yet valid (alert %s)", an);
+		return SEND_REFUSED;
+	case GNUTLS_A_UNSUPPORTED_CERTIFICATE:
+		snprintf(msg, n, "server did not accept our certificate (alert "
+		    "%s): is it meant for client authentication?", an);
+		return SEND_REFUSED;
+	case GNUTLS_A_BAD_CERTIFICATE:
+	case GNUTLS_A_CERTIFICATE_UNKNOWN:
+		if (req->sent) {
+			snprintf(msg, n, "server did not accept our certificate "
+			    "(alert %s)", an);
 			return SEND_REFUSED;
 		}
 		break;
@@ -205,6 +229,12 @@ explain_failure(gnutls_session_t s, int err, const struct tlssess_certreq *req,
     const char *name, char *msg, size_t n)
 {
 	char	 why[256];
+
+	/* A server that does not speak TLS gets no TLS explanation. */
+	if (err != GNUTLS_E_FATAL_ALERT_RECEIVED &&
+	    err != GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR &&
+	    tlssess_not_tls(req, msg, n) != NULL)
+		return SEND_REFUSED;
 
 	switch (err) {
 	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:

@@ -20,6 +20,7 @@
 #include "child.h"
 #include "cli.h"
 #include "connect.h"
+#include "credpath.h"
 #include "diag.h"
 #include "explain.h"
 #include "peer.h"
@@ -32,9 +33,10 @@
 
 #define DEFAULT_TARGET	"localhost:9443"
 #define DEFAULT_PORT	"9443"
-#define DEFAULT_CERT	"certs/client-cert.pem"
-#define DEFAULT_KEY	"certs/client-key.pem"
-#define DEFAULT_CA	"certs/ca-cert.pem"
+/* Looked up in $MTLS_DIR, ./certs, ~/.config/mtls, /etc/mtls (credpath). */
+#define DEFAULT_CERT	"client-cert.pem"
+#define DEFAULT_KEY	"client-key.pem"
+#define DEFAULT_CA	"ca-cert.pem"
 #define DEFAULT_TIMEOUT	30
 #define BYE_MS		5000
 
@@ -74,7 +76,23 @@ static const char options_help[] =
     "  -V, --version         show the version and exit\n"
     "  -v, --verbose         show connection details on stderr\n"
     "  -- PROGRAM [ARG...]   PROGRAM talks to the server: its stdout is\n"
-    "                        sent, the replies are its stdin\n";
+    "                        sent, the replies are its stdin\n"
+    "Default files are looked for in $MTLS_DIR, ./certs,\n"
+    "${XDG_CONFIG_HOME:-~/.config}/mtls and /etc/mtls, in that order.\n";
+
+/* A default credential file, from the first place that has it. */
+static const char *
+find_default(const char *given, const char *name, const char *flag,
+    char *buf, size_t n)
+{
+	char	 err[1024];
+
+	if (given != NULL)
+		return given;
+	if (credpath_find(name, flag, buf, n, err, sizeof(err)) < 0)
+		die(SEND_USAGE, "%s", err);
+	return buf;
+}
 
 /* -v: what was negotiated and who the server is. */
 static void
@@ -265,6 +283,8 @@ main(int argc, char *argv[])
 	int	 npins = 0, require_ocsp = 0, i;
 	struct child c;
 	char	 err[1024], peer[ADDR_STRMAX];
+	char	 certbuf[CREDPATH_MAX], keybuf[CREDPATH_MAX];
+	char	 cabuf[CREDPATH_MAX];
 	int	 ch, fd, ret, status, verbose = 0, idle_s = 0;
 	int	 timeout_s = DEFAULT_TIMEOUT;
 
@@ -285,9 +305,6 @@ main(int argc, char *argv[])
 
 	/* Options. */
 	memset(&f, 0, sizeof(f));
-	f.cert = DEFAULT_CERT;
-	f.key = DEFAULT_KEY;
-	f.ca = DEFAULT_CA;
 	f.crls = crls;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":C:c:hk:n:p:t:Vv", longopts,
@@ -358,7 +375,8 @@ main(int argc, char *argv[])
 		    "program, put -- before it)", argv[1]);
 	if (argc == 1)
 		target = argv[0];
-	if (addr_parse(target, DEFAULT_PORT, 0, &a, err, sizeof(err)) < 0)
+	if (addr_parse(target, DEFAULT_PORT, 0, &a, err, sizeof(err)) < 0 ||
+	    addr_connectable(&a, target, err, sizeof(err)) < 0)
 		die(SEND_USAGE, "%s", err);
 	if (a.host[0] == '\0')
 		snprintf(a.host, sizeof(a.host), "localhost");
@@ -370,7 +388,12 @@ main(int argc, char *argv[])
 	/* Writing to a closed stdout is an error to report, not a death. */
 	cli_ignore_sigpipe();
 
-	/* Credentials. */
+	/* Credentials: a flag wins, else the first place that has each. */
+	f.cert = find_default(f.cert, DEFAULT_CERT, "-c FILE", certbuf,
+	    sizeof(certbuf));
+	f.key = find_default(f.key, DEFAULT_KEY, "-k FILE", keybuf,
+	    sizeof(keybuf));
+	f.ca = find_default(f.ca, DEFAULT_CA, "-C FILE", cabuf, sizeof(cabuf));
 	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
 		die(SEND_USAGE, "%s", err);
 

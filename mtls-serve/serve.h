@@ -14,9 +14,9 @@
 enum verbosity { LOG_QUIET = -1, LOG_NORMAL = 0, LOG_VERBOSE = 1 };
 
 struct serve_opts {
-	const char	*listen;	/* [ADDR]:PORT */
 	int		 raw;		/* echo bytes, not decorated lines */
 	int		 timeout_s;	/* handshake and idle limit */
+	int		 drain_s;	/* at shutdown, wait this long */
 	int		 max_conns;	/* concurrent children */
 	int		 max_per_ip;	/* concurrent children per address */
 	enum verbosity	 verbosity;

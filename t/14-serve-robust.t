@@ -107,7 +107,7 @@ kill -TERM "$SPID"
 await "$SPID"
 is "$?" 0 "SIGTERM with a client connected: exit 0"
 ok "the shutdown counted one child" \
-    has_log "$T/drain.log" 'event=shutdown signal=SIGTERM children=1'
+    has_log "$T/drain.log" 'event=draining signal=SIGTERM connections=1'
 ok "the child finished before the server stopped" \
     has_log "$T/drain.log" 'event=refused .*timed out'
 exec 5<&-

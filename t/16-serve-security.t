@@ -154,7 +154,7 @@ is "$(serial)" 1234 "after SIGHUP: the next client sees the new certificate"
 echo garbage >"$R/server-key.pem"
 kill -HUP "$SPID"
 ok "SIGHUP with a broken key: reload-failed, naming the file" \
-    waitfor 5 has_log "$T/hup.log" "event=reload-failed reason=\"$R/server-key.pem: no private key found"
+    waitfor 5 has_log "$T/hup.log" "event=reload-failed level=error reason=\"$R/server-key.pem: no private key found"
 as web >/dev/null 2>&1
 is "$?" 0 "and clients are still served"
 is "$(serial)" 1234 "with the set that was last good"

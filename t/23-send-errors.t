@@ -82,7 +82,7 @@ like "$(cat "$T/none.err")" '(connected to (127\.0\.0\.1|\[::1\])|could not conn
     "no argument means localhost:9443"
 "$BIN/mtls-send" --help >"$T/help"
 is "$?" 0 "--help exits 0"
-like "$(cat "$T/help")" 'default certs/client-cert.pem' "--help shows the defaults"
+like "$(cat "$T/help")" 'default client-cert.pem' "--help shows the defaults"
 
 # The server closes first (its idle timeout) while our input is still
 # open but nothing is waiting to be sent: a clean end, as with nc.
