@@ -268,6 +268,9 @@ main(int argc, char *argv[])
 	int	 ch, fd, ret, status, verbose = 0, idle_s = 0;
 	int	 timeout_s = DEFAULT_TIMEOUT;
 
+	/* Descriptors 0-2 open before anything else is. */
+	cli_sane_fds();
+
 	/*
 	 * "-- PROGRAM [ARG...]" first: what follows the first "--" is the
 	 * program's, whatever getopt would make of it.

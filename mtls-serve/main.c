@@ -167,6 +167,9 @@ main(int argc, char *argv[])
 	char	 err[1024], peer[ADDR_STRMAX];
 	int	 ch, status, ret;
 
+	/* Descriptors 0-2 open before anything else is. */
+	cli_sane_fds();
+
 	/* Options. */
 	memset(&o, 0, sizeof(o));
 	memset(&f, 0, sizeof(f));
