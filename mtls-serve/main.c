@@ -15,6 +15,7 @@
 #include <gnutls/gnutls.h>
 
 #include "addr.h"
+#include "child.h"
 #include "conn.h"
 #include "cli.h"
 #include "diag.h"
@@ -268,6 +269,8 @@ main(int argc, char *argv[])
 	if (addr_parse(o.listen, DEFAULT_PORT, 1, &a, err, sizeof(err)) < 0)
 		die(2, "--listen %s", err);
 	if (o.user != NULL && privdrop_check(o.user, err, sizeof(err)) < 0)
+		die(2, "%s", err);
+	if (o.prog != NULL && child_check(o.prog[0], err, sizeof(err)) < 0)
 		die(2, "%s", err);
 
 	/* Writing to a vanished peer must be an error, not a death. */

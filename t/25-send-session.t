@@ -35,7 +35,7 @@ like "$(cat "$T/3.err")" 'bad: .*ignored' "it is ignored, with a note under -v"
 cp "$T/sess" "$T/other"
 echo four | $SEND --session "$T/other" -n 127.0.0.1 "127.0.0.1:$PORT" >/dev/null 2>"$T/4.err"
 is "$?" 0 "a session saved for another name: exit 0"
-like "$(cat "$T/4.err")" 'not a session for 127.0.0.1; ignored' \
+like "$(cat "$T/4.err")" 'not a session for 127.0.0.1 under these trust settings; ignored' \
     "it is not offered to another server name"
 like "$(cat "$T/4.err")" 'session new' "and a full handshake happens"
 }
