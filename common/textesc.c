@@ -41,7 +41,7 @@ textesc(char *dst, size_t n, const char *src)
 	if (n == 0)
 		return dst;
 	while (left > 0) {
-		if (*s >= 0x20 && *s < 0x7f && *s != '\\')
+		if (*s >= 0x20 && *s < 0x7f)
 			k = 1;
 		else
 			k = *s >= 0x80 ? textesc_utf8_len(s, left) : 0;

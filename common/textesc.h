@@ -3,8 +3,9 @@
  *
  * Printable ASCII and well-formed UTF-8 pass; control characters (C0,
  * DEL, and the C1 range U+0080-U+009F, which some terminals obey like
- * ESC [), bytes that are not UTF-8 and the backslash become \xHH, so no
- * subject or name can move a cursor, retitle a window or ring a bell.
+ * ESC [) and bytes that are not UTF-8 become \xHH, so no subject or name
+ * can move a cursor, retitle a window or ring a bell.  The backslash
+ * stays: DNs use it (RFC 4514) and it drives no terminal.
  */
 #ifndef MTLS_TEXTESC_H
 #define MTLS_TEXTESC_H

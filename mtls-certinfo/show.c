@@ -7,7 +7,7 @@
 
 /*
  * Text from a certificate, with control characters (C0, DEL, C1 even in
- * UTF-8), bytes that are not UTF-8 and the backslash shown as \xHH: a
+ * UTF-8) and bytes that are not UTF-8 shown as \xHH: a
  * subject must not be able to drive the terminal it is printed on.
  */
 static void
