@@ -344,7 +344,7 @@ main(int argc, char *argv[])
 	const char *target = DEFAULT_TARGET, *name = NULL;
 	const char *crls[MAX_CRLS];
 	char	 pins[MAX_PINS][45], **prog = NULL;
-	struct session_file sf = { NULL, "", 0 };
+	struct session_file sf = { NULL, "", 0, NULL, 0 };
 	gnutls_alert_description_t alert;
 	sigset_t waitmask;
 	char	 hostport[ADDR_HOSTMAX + ADDR_PORTMAX + 4];
@@ -478,8 +478,9 @@ main(int argc, char *argv[])
 	/* Credentials. */
 	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
 		die(SEND_USAGE, "%s", err);
-	if (sf.path != NULL && session_trust(&sf, conf, pins, npins,
-	    require_ocsp, name, err, sizeof(err)) < 0)
+	if (sf.path != NULL && (session_trust(&sf, conf, pins, npins,
+	    require_ocsp, name, err, sizeof(err)) < 0 ||
+	    session_load(&sf, name, verbose, err, sizeof(err)) < 0))
 		die(SEND_USAGE, "%s", err);
 
 	/* Connect and handshake. */
@@ -488,9 +489,7 @@ main(int argc, char *argv[])
 		die(SEND_NETWORK, "%s", err);
 	if ((ret = tlssess_client(&s, conf, fd, name, &req)) < 0)
 		die(SEND_NETWORK, "%s: %s", peer, gnutls_strerror(ret));
-	if (sf.path != NULL && session_load(&sf, name, s, verbose, err,
-	    sizeof(err)) < 0)
-		die(SEND_USAGE, "%s", err);
+	session_offer(&sf, s, verbose);
 	if ((ret = tlssess_handshake(s, fd, timeout_s * 1000)) < 0) {
 		status = explain_failure(s, ret, &req, name, err, sizeof(err));
 		if (ret == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)

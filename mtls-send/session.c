@@ -77,16 +77,18 @@ read_some(int fd, unsigned char *buf, size_t cap)
 }
 
 int
-session_load(struct session_file *sf, const char *name, gnutls_session_t s,
-    int verbose, char *err, size_t errlen)
+session_load(struct session_file *sf, const char *name, int verbose,
+    char *err, size_t errlen)
 {
 	unsigned char *data, *nl;
 	char	 want[512];
 	struct stat st;
 	ssize_t	 len;
-	int	 fd, ret, rv = 0;
+	int	 fd, rv = 0;
 
 	sf->writable = 0;
+	sf->data = NULL;
+	sf->len = 0;
 	/* Never through a link: it could point at a file of someone else's. */
 	if ((fd = open(sf->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC)) < 0) {
@@ -146,14 +148,33 @@ session_load(struct session_file *sf, const char *name, gnutls_session_t s,
 			    "settings; ignored", sf->path, name);
 		goto out;
 	}
-	if ((ret = gnutls_session_set_data(s, nl + 1,
-	    (size_t)(data + len - (nl + 1)))) < 0 && verbose)
-		warn("%s: %s; ignored", sf->path, gnutls_strerror(ret));
+	/* Kept until offered: the session's secrets, wiped after. */
+	sf->len = (size_t)(data + len - (nl + 1));
+	memmove(data, nl + 1, sf->len);
+	sf->data = data;
+	data = NULL;
 out:
-	gnutls_memset(data, 0, SESSION_MAX + 1);
-	free(data);
+	if (data != NULL) {
+		gnutls_memset(data, 0, SESSION_MAX + 1);
+		free(data);
+	}
 	close(fd);
 	return rv;
+}
+
+void
+session_offer(struct session_file *sf, gnutls_session_t s, int verbose)
+{
+	int	 ret;
+
+	if (sf->data == NULL)
+		return;
+	if ((ret = gnutls_session_set_data(s, sf->data, sf->len)) < 0 &&
+	    verbose)
+		warn("%s: %s; ignored", sf->path, gnutls_strerror(ret));
+	gnutls_memset(sf->data, 0, SESSION_MAX + 1);
+	free(sf->data);
+	sf->data = NULL;
 }
 
 void

@@ -22,6 +22,8 @@ struct session_file {
 	const char	*path;
 	char		 trust[65];	/* hex SHA-256 of the trust settings */
 	int		 writable;	/* absent, or one of ours: may save */
+	unsigned char	*data;		/* the saved session, until offered */
+	size_t		 len;
 };
 
 /*
@@ -38,10 +40,14 @@ int	 session_trust(struct session_file *sf, const struct tlsconf *conf,
  * err, for the caller to exit with.  A symbolic link, a file that is not
  * a regular file we own, writable by others, or made for another name or
  * other trust settings, is ignored with a warning.  Otherwise the saved
- * session is offered on s.  Returns 0.
+ * session is kept in sf for session_offer().  Returns 0.
  */
-int	 session_load(struct session_file *sf, const char *name,
-	    gnutls_session_t s, int verbose, char *err, size_t errlen);
+int	 session_load(struct session_file *sf, const char *name, int verbose,
+	    char *err, size_t errlen);
+
+/* Offer the session session_load() found on s, and forget it. */
+void	 session_offer(struct session_file *sf, gnutls_session_t s,
+	    int verbose);
 
 /* Save s for name; a failure is a warning, not an error. */
 void	 session_save(const struct session_file *sf, const char *name,
