@@ -26,6 +26,8 @@
 #define BYE_TIMEOUT_MS	5000
 /* How long a peer nobody reads from may take to send its close_notify. */
 #define PUMP_LINGER_MS	1000
+/* How long after its stdout ends a dying program takes to be waitable. */
+#define EXIT_WAIT_MS	200
 
 struct buf {
 	char	*data;
@@ -310,7 +312,7 @@ pump_run(struct pump *p)
 	long long last = timefmt_monotonic_ms(), left, linger_end = 0;
 	int	 in_eof = 0, peer_eof = 0, bye_sent = 0, corked = 0;
 	int	 tls_dead = 0, out_dead = 0, prog_exited = 0, may_bye;
-	int	 tcp_fin = 0;
+	int	 tcp_fin = 0, up_dead = 0, up_err = 0, exit_waited = 0;
 	int	 moved, r, got, nfd, timeout, in_ready, exit_ready, idle;
 	int	 in_i, exit_i;
 	ssize_t	 rd;
@@ -416,7 +418,7 @@ pump_run(struct pump *p)
 		}
 
 		/* Local input to the up buffer. */
-		if (p->xform == NULL && !tls_dead && !in_eof &&
+		if (p->xform == NULL && !tls_dead && !up_dead && !in_eof &&
 		    (in_ready || prog_exited)) {
 			if (!inflight)
 				buf_compact(&up);
@@ -439,16 +441,47 @@ pump_run(struct pump *p)
 		}
 
 		/* Up buffer to the peer, then our close_notify. */
-		if (!tls_dead) {
+		if (!tls_dead && !up_dead) {
 			if ((r = tls_send(p, &up, &inflight, &corked)) < 0) {
-				tls_dead = 1;
-				if (p->xform != NULL || down.len == 0)
+				if (p->xform != NULL || p->end !=
+				    PUMP_PEER_VANISHED)
 					goto out;
+				/*
+				 * The peer reset the connection: it reads no
+				 * more.  What it sent before (its last output,
+				 * its close_notify) may still be waiting in
+				 * our socket: read on.
+				 */
+				up_dead = 1;
+				up_err = p->tls_err;
 			}
 			moved |= r > 0;
 		}
+		if (up_dead && peer_eof && down.len == 0) {
+			p->unsent = up.len;
+			if (!in_eof && pending_input(p->in_fd))
+				p->unsent++;
+			p->tls_err = up_err;
+			p->end = PUMP_PEER_VANISHED;
+			goto out;
+		}
+		if (in_eof && p->exit_fd > 0 && !prog_exited && !exit_waited) {
+			/*
+			 * A program's stdout ends when it dies, a moment
+			 * before its death can be seen: wait for that moment,
+			 * so a program killed by a signal never gets our
+			 * close_notify.
+			 */
+			struct pollfd efd = { p->exit_fd, POLLIN, 0 };
+
+			exit_waited = 1;
+			if (poll(&efd, 1, EXIT_WAIT_MS) == 1) {
+				exit_ready = 1;
+				continue;
+			}
+		}
 		may_bye = in_eof && up.len == 0 && !corked && !bye_sent &&
-		    !tls_dead && (!p->hold_bye || prog_exited || peer_eof);
+		    !tls_dead && !up_dead && (!p->hold_bye || prog_exited || peer_eof);
 		if (may_bye && p->prog_signal != 0) {
 			/*
 			 * A program killed by a signal may have been cut
@@ -516,7 +549,7 @@ pump_run(struct pump *p)
 		if (!tls_dead && !peer_eof && buf_room(&down) + down.off > 0 &&
 		    !(out_dead && p->unread > 0))
 			pfd[0].events |= POLLIN;
-		if (!tls_dead && (up.len > 0 || corked ||
+		if (!tls_dead && !up_dead && (up.len > 0 || corked ||
 		    (in_eof && !bye_sent && (!p->hold_bye || prog_exited ||
 		    peer_eof))))
 			pfd[0].events |= POLLOUT;
@@ -527,7 +560,7 @@ pump_run(struct pump *p)
 			pfd[0].fd = -1;	/* a dead socket would wake us */
 		nfd = 1;
 		in_i = exit_i = -1;
-		if (p->xform == NULL && !tls_dead && !in_eof &&
+		if (p->xform == NULL && !tls_dead && !up_dead && !in_eof &&
 		    (buf_room(&up) > 0 || (!inflight && up.off > 0))) {
 			pfd[nfd].fd = p->in_fd;
 			pfd[nfd].events = POLLIN;
