@@ -93,6 +93,7 @@ like "$(cat "$T/10.err")" 'link: a symbolic link; session not used or saved' \
 ok "and not replaced" test -L "$T/link"
 # A file that is not a session file is never overwritten.
 cp "$P/ca-cert.pem" "$T/ca-copy.pem"
+# shellcheck disable=SC2086
 fails_with 2 "^mtls-send: $T/ca-copy.pem: not an mtls-send session file; it would be overwritten\$" \
     "--session pointed at a CA file: exit 2" \
     $SEND --session "$T/ca-copy.pem" "localhost:$PORT"

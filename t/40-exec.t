@@ -166,6 +166,8 @@ else
 fi
 
 # A program that is not there, or cannot run: found at start-up, exit 2.
+# shellcheck disable=SC2086
+{
 fails_with 2 '^mtls-serve: /no/such/program: No such file or directory$' \
     "a missing program: exit 2 at start-up, named" \
     "$BIN/mtls-serve" -l 127.0.0.1:0 $SRV -- /no/such/program
@@ -175,6 +177,7 @@ fails_with 2 '^mtls-serve: no-such-program-here: not found in PATH$' \
 fails_with 2 "^mtls-serve: $T/c.csr: Permission denied\$" \
     "a file that is not executable: exit 2" \
     "$BIN/mtls-serve" -l 127.0.0.1:0 $SRV -- "$T/c.csr"
+}
 
 # A conversation: mtls-send -- PROGRAM with an exec-mode server.
 cat >"$T/server.sh" <<'SH'
