@@ -127,7 +127,9 @@ exec_run(gnutls_session_t s, int fd, const char *rule,
 	p->close_out = 1;
 	p->out_nonblock = 1;
 	p->out_may_close = 1;
-	p->hold_bye = gnutls_protocol_get_version(s) != GNUTLS_TLS1_3;
+	/* Without a pidfd the program's exit is not seen: do not wait for it. */
+	p->hold_bye = gnutls_protocol_get_version(s) != GNUTLS_TLS1_3 &&
+	    c.exit_fd > 0;
 	p->exit_fd = c.exit_fd;
 	p->exit_pid = c.pid;
 	p->idle_ms = o->timeout_s * 1000;
