@@ -556,12 +556,13 @@ main(int argc, char *argv[])
 	case PUMP_DONE:
 		if (p.unsent > 0) {
 			warn("%s: server closed the connection before all "
-			    "input was sent (%llu bytes sent, at least %zu "
-			    "not)", peer, p.bytes_out, p.unsent);
+			    "input was sent: not delivered (%llu bytes sent, "
+			    "at least %zu more not)", peer, p.bytes_out,
+			    p.unsent);
 			status = SEND_NETWORK;
 		} else if (ended_with_reset(fd, END_MS)) {
-			warn("%s: server stopped reading before the end of "
-			    "our input (connection reset after its "
+			warn("%s: server stopped reading: some input not "
+			    "delivered (connection reset after its "
 			    "close_notify)", peer);
 			status = SEND_NETWORK;
 		}
@@ -584,8 +585,9 @@ main(int argc, char *argv[])
 		break;
 	case PUMP_PEER_VANISHED:
 		if (p.peer_closed)
-			warn("%s: server stopped reading before the end of "
-			    "our input (%llu bytes sent)", peer, p.bytes_out);
+			warn("%s: server stopped reading: some input not "
+			    "delivered (%llu bytes sent, at least %zu "
+			    "more not)", peer, p.bytes_out, p.unsent);
 		else
 			warn("%s: connection closed without close_notify; "
 			    "replies may be truncated", peer);

@@ -28,7 +28,7 @@ waitfor 10 has_log "$T/fd.log" 'event=handshake'
 is "$(fd_of "$cpid" 1)" /dev/null "mtls-send with stdout closed: fd 1 is /dev/null, not the socket"
 echo secret >&7
 exec 7>&-
-wait "$cpid"
+await "$cpid"
 is "$?" 0 "it ends cleanly (exit 0)"
 ok "the server saw a clean TLS session, no plaintext on the socket" \
     waitfor 5 has_log "$T/fd.log" 'event=closed end=close_notify'
@@ -48,7 +48,7 @@ all_null() {
 ok "mtls-certinfo with 0-2 closed: all three on /dev/null" \
     waitfor 5 all_null "$cipid"
 cat "$P/ca-cert.pem" >"$T/ci.fifo"
-wait "$cipid"
+await "$cipid"
 is "$?" 0 "and it still works"
 
 # --- 3. What arrived is written out ----------------------------------
@@ -91,7 +91,7 @@ kill -STOP "$cpid"
 echo go >"$T/ab.go"
 waitfor 10 test -e "$T/ab.closed"
 kill -CONT "$cpid"
-wait "$cpid"
+await "$cpid"
 is "$?" 1 "replies then TCP close without close_notify: exit 1"
 exec 7>&-
 ok "every reply that arrived is on stdout (2000 lines)" \
@@ -118,7 +118,7 @@ for sig in HUP TERM INT; do
 	echo "line $sig" >&7
 	waitfor 10 grep -q "line $sig" "$T/sig.out"
 	kill -"$sig" "$cpid"
-	wait "$cpid"
+	await "$cpid"
 	st=$?
 	exec 7>&-
 	is "$st" "$((128 + $(kill -l "$sig")))" "SIG$sig: exit 128+$(kill -l "$sig")"
