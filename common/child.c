@@ -71,7 +71,7 @@ child_check(const char *argv0, char *err, size_t errlen)
 
 int
 child_spawn(struct child *c, char *const argv[], char *const envp[],
-    char *err, size_t errlen)
+    int group, char *err, size_t errlen)
 {
 	int	 in[2], out[2], fl;
 	struct sigaction sa;
@@ -107,7 +107,8 @@ child_spawn(struct child *c, char *const argv[], char *const envp[],
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		/* Its own group: its leftovers end with the connection. */
-		setpgid(0, 0);
+		if (group)
+			setpgid(0, 0);
 		if (dup2(in[0], STDIN_FILENO) < 0 ||
 		    dup2(out[1], STDOUT_FILENO) < 0)
 			_exit(127);
@@ -116,7 +117,9 @@ child_spawn(struct child *c, char *const argv[], char *const envp[],
 		_exit(127);
 	}
 	/* Both sides set it, so neither has to wait for the other. */
-	setpgid(c->pid, c->pid);
+	c->group = group;
+	if (group)
+		setpgid(c->pid, c->pid);
 	close(in[0]);
 	close(out[1]);
 	c->to_fd = in[1];
@@ -177,19 +180,19 @@ int
 child_reap(struct child *c, int grace_ms)
 {
 	int	 st = 0;
+	pid_t	 who = c->group ? -c->pid : c->pid;
 
 	if (!wait_until(c->pid, &st, timefmt_monotonic_ms() + grace_ms)) {
-		kill(-c->pid, SIGTERM);
-		kill(c->pid, SIGTERM);
+		kill(who, SIGTERM);
 		if (!wait_until(c->pid, &st, timefmt_monotonic_ms() +
 		    grace_ms)) {
-			kill(-c->pid, SIGKILL);
-			kill(c->pid, SIGKILL);
+			kill(who, SIGKILL);
 			while (waitpid(c->pid, &st, 0) < 0 && errno == EINTR)
 				;
 		}
 	}
-	end_group(c->pid, grace_ms);
+	if (c->group)
+		end_group(c->pid, grace_ms);
 	if (c->exit_fd > 0)
 		close(c->exit_fd);
 	c->exit_fd = 0;

@@ -10,7 +10,8 @@
 #include <sys/types.h>
 
 struct child {
-	pid_t	 pid;		/* also its process group */
+	pid_t	 pid;
+	int	 group;		/* it leads a process group of its own */
 	int	 to_fd;		/* our end of the program's stdin */
 	int	 from_fd;	/* our end of the program's stdout */
 	int	 exit_fd;	/* a pidfd, readable once it exited; 0: none */
@@ -25,19 +26,21 @@ int	 child_check(const char *argv0, char *err, size_t errlen);
 
 /*
  * Start argv[0] (searched in PATH) with envp, stdin and stdout on pipes
- * (our ends close-on-exec and non-blocking), stderr shared, in a process
- * group of its own, so that what it leaves behind can be ended with it.
- * Returns 0, or -1 with the reason in err.  An exec failure is reported by
+ * (our ends close-on-exec and non-blocking), stderr shared.  With group,
+ * in a process group of its own, so that what it leaves behind can be
+ * ended with it (a server's program); without, in ours, so that it keeps
+ * the terminal (a program run by mtls-send).  Returns 0, or -1 with the
+ * reason in err.  An exec failure is reported by
  * the program's process on stderr, and it exits 127.
  */
 int	 child_spawn(struct child *c, char *const argv[], char *const envp[],
-	    char *err, size_t errlen);
+	    int group, char *err, size_t errlen);
 
 /*
- * Reap the program: wait up to grace_ms for it to end, then SIGTERM its
- * process group, then after grace_ms more SIGKILL.  What it left running
- * in its group (a background job holding its stdout) gets the same:
- * SIGTERM, and SIGKILL after grace_ms.  Closes exit_fd.  Returns the
+ * Reap the program: wait up to grace_ms for it to end, then SIGTERM it
+ * (its process group, if it has one), then after grace_ms more SIGKILL.
+ * What it left running in its group (a background job holding its stdout)
+ * gets the same: SIGTERM, and SIGKILL after grace_ms.  Closes exit_fd.  Returns the
  * program's wait status.
  */
 int	 child_reap(struct child *c, int grace_ms);

@@ -285,7 +285,7 @@ spawn_program(char **prog, gnutls_session_t s, int fd, struct child *c,
 		tlsenv_free(&e);
 		return -1;
 	}
-	rv = child_spawn(c, prog, envp, err, errlen);
+	rv = child_spawn(c, prog, envp, 0, err, errlen);
 	free(envp);
 	tlsenv_free(&e);
 	return rv;

@@ -97,7 +97,7 @@ exec_run(gnutls_session_t s, int fd, const char *rule,
 	if (*rule != '\0')
 		tlsenv_set(&e, "MTLS_ALLOW_RULE", rule);
 	if ((envp = tlsenv_environ(&e)) == NULL ||
-	    child_spawn(&c, o->prog, envp, err, sizeof(err)) < 0) {
+	    child_spawn(&c, o->prog, envp, 1, err, sizeof(err)) < 0) {
 		logline_begin(&l, 0, "error");
 		logline_str(&l, "program", o->prog[0]);
 		logline_str(&l, "reason", envp ? err : "out of memory");
