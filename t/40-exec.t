@@ -171,13 +171,13 @@ fi
 {
 fails_with 2 '^mtls-serve: /no/such/program: No such file or directory$' \
     "a missing program: exit 2 at start-up, named" \
-    "$BIN/mtls-serve" -l 127.0.0.1:0 $SRV -- /no/such/program
+    timeout 10 "$BIN/mtls-serve" -l 127.0.0.1:0 $SRV -- /no/such/program
 fails_with 2 '^mtls-serve: no-such-program-here: not found in PATH$' \
     "a program not in PATH: exit 2 at start-up" \
-    "$BIN/mtls-serve" -l 127.0.0.1:0 $SRV -- no-such-program-here
+    timeout 10 "$BIN/mtls-serve" -l 127.0.0.1:0 $SRV -- no-such-program-here
 fails_with 2 "^mtls-serve: $T/c.csr: Permission denied\$" \
     "a file that is not executable: exit 2" \
-    "$BIN/mtls-serve" -l 127.0.0.1:0 $SRV -- "$T/c.csr"
+    timeout 10 "$BIN/mtls-serve" -l 127.0.0.1:0 $SRV -- "$T/c.csr"
 }
 
 # A conversation: mtls-send -- PROGRAM with an exec-mode server.
