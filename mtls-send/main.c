@@ -7,8 +7,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <poll.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +27,10 @@
 #include "pump.h"
 #include "send.h"
 #include "session.h"
-#include "tlsconf.h"
-#include "tlsenv.h"
 #include "textesc.h"
 #include "timefmt.h"
+#include "tlsconf.h"
+#include "tlsenv.h"
 #include "tlssess.h"
 #include "verify.h"
 
