@@ -143,8 +143,9 @@ serve_stop "$SPID"
 # shellcheck disable=SC2086
 serve_start "$T/kill.log" $SRV -- sh -c 'echo dying; kill -9 $$'
 # shellcheck disable=SC2086
-$SEND "localhost:$PORT" </dev/null >"$T/kill.out"
+$SEND "localhost:$PORT" </dev/null >"$T/kill.out" 2>"$T/kill.err"
 is "$(cat "$T/kill.out")" dying "what the program wrote before it died arrives"
+like "$(cat "$T/kill.err")" "without close_notify" "and the client is told its end was not clean"
 ok "its death by SIGKILL is logged" \
     waitfor 5 has_log "$T/kill.log" 'program="signal 9 \(Killed\)"'
 serve_stop "$SPID"
