@@ -144,6 +144,9 @@ main(int argc, char *argv[])
 	int	 ch, i, ncrl = 0, json = 0, asn1 = 0, timeout_s = 10, status;
 	unsigned int k;
 
+	/* Descriptors 0-2 open before anything else is. */
+	cli_sane_fds();
+
 	/* Options. */
 	memset(&r, 0, sizeof(r));
 	memset(&certs, 0, sizeof(certs));

@@ -2,22 +2,20 @@
 #include <string.h>
 
 #include "json.h"
+#include "textesc.h"
 #include "report.h"
 
 /*
- * Text from a certificate, with control characters shown as \xHH: a
+ * Text from a certificate, with control characters (C0, DEL, C1 even in
+ * UTF-8) and bytes that are not UTF-8 shown as \xHH: a
  * subject must not be able to drive the terminal it is printed on.
  */
 static void
 safe(FILE *out, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	char	 buf[4096];
 
-	for (; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\x%02x", *p);
-		else
-			fputc(*p, out);
+	fputs(textesc(buf, sizeof(buf), s), out);
 }
 
 static void

@@ -267,6 +267,8 @@ conn_serve(int fd, const char *peer, unsigned long id,
 			logline_str(&l, "renegotiation", "refused");
 		logline_fmt(&l, "bytes_in", "%llu", p.bytes_in);
 		logline_fmt(&l, "bytes_out", "%llu", p.bytes_out);
+		if (p.unread > 0)
+			logline_fmt(&l, "unread", "%llu", p.unread);
 		if (o->prog != NULL) {
 			logline_str(&l, "program", progst);
 			logline_str(&l, "client_subject", pc.subject);

@@ -15,6 +15,7 @@
 #include <gnutls/gnutls.h>
 
 #include "addr.h"
+#include "child.h"
 #include "conn.h"
 #include "cli.h"
 #include "credpath.h"
@@ -202,6 +203,9 @@ main(int argc, char *argv[])
 	char	 err[1024], peer[ADDR_STRMAX];
 	int	 ch, status, ret, nlisten = 0, i;
 
+	/* Descriptors 0-2 open before anything else is. */
+	cli_sane_fds();
+
 	/* Options. */
 	memset(&o, 0, sizeof(o));
 	memset(&f, 0, sizeof(f));
@@ -308,6 +312,8 @@ main(int argc, char *argv[])
 		    sizeof(err)) < 0)
 			die(2, "--listen %s", err);
 	if (o.user != NULL && privdrop_check(o.user, err, sizeof(err)) < 0)
+		die(2, "%s", err);
+	if (o.prog != NULL && child_check(o.prog[0], err, sizeof(err)) < 0)
 		die(2, "%s", err);
 
 	/* Writing to a vanished peer must be an error, not a death. */
