@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -74,21 +75,33 @@ pump_end_name(enum pump_end e)
 	return "?";
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
+/*
+ * read(2) or write(2) on a local descriptor that may block (a pipe, a
+ * terminal), with the caller's signals let through, as ppoll does: a
+ * stop signal must end us even while we wait for standard input (another
+ * reader of the same pipe may take what poll saw) or for a slow reader
+ * of standard output.  The handler has no SA_RESTART, so the call fails
+ * with EINTR.
+ */
+static ssize_t
+local_io(const struct pump *p, int fd, char *buf, size_t n, int out)
 {
-	ssize_t	 w;
+	sigset_t old;
+	ssize_t	 r;
+	int	 e;
 
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	if (p->sigmask == NULL)
+		return out ? write(fd, buf, n) : read(fd, buf, n);
+	sigprocmask(SIG_SETMASK, p->sigmask, &old);
+	if (p->stop != NULL && *p->stop) {
+		r = -1;
+		errno = EINTR;
+	} else
+		r = out ? write(fd, buf, n) : read(fd, buf, n);
+	e = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return r;
 }
 
 /* Is there input on fd that a read would return right now? */
@@ -273,11 +286,24 @@ deliver(struct pump *p, struct buf *down, int *out_dead, int *moved)
 		}
 		if (wr < 0 && (errno == EAGAIN || errno == EINTR))
 			return 0;
-	} else if (write_all(p->out_fd, down->data + down->off,
-	    down->len) == 0) {
-		down->off = down->len = 0;
-		*moved = 1;
-		return 0;
+	} else {
+		while (down->len > 0) {
+			wr = local_io(p, p->out_fd, down->data + down->off,
+			    down->len, 1);
+			if (wr > 0) {
+				down->off += (size_t)wr;
+				down->len -= (size_t)wr;
+				*moved = 1;
+			} else if (wr < 0 && errno == EINTR) {
+				if (p->stop != NULL && *p->stop)
+					return 0;	/* seen at the loop's top */
+			} else
+				break;
+		}
+		if (down->len == 0) {
+			down->off = 0;
+			return 0;
+		}
 	}
 	if (errno == EPIPE && p->out_may_close) {
 		/* The reader stopped reading; the other way goes on. */
@@ -423,8 +449,8 @@ pump_run(struct pump *p)
 			if (!inflight)
 				buf_compact(&up);
 			if (buf_room(&up) > 0) {
-				rd = read(p->in_fd, up.data + up.off + up.len,
-				    buf_room(&up));
+				rd = local_io(p, p->in_fd,
+				    up.data + up.off + up.len, buf_room(&up), 0);
 				if (rd > 0) {
 					up.len += (size_t)rd;
 					moved = 1;

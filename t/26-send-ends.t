@@ -126,6 +126,36 @@ for sig in HUP TERM INT; do
 	    waitfor 5 has_log "$T/sig.log" 'event=closed end=close_notify' "$n"
 	unlike "$(cat "$T/sig.log")" 'peer vanished' "SIG$sig: no vanished peer"
 done
+# Two clients share one standard input (a fifo each keeps open read and
+# write, as bench/run's did): one line wakes both, one takes it and the
+# other is left in read(2).  A signal still ends both, with close_notify.
+rm -f "$T/shared.in"
+mkfifo "$T/shared.in"
+exec 7<>"$T/shared.in"
+for i in 1 2; do
+	"$BIN/mtls-send" -C "$P/ca-cert.pem" -c "$P/client-cert.pem" \
+	    -k "$P/client-key.pem" "localhost:$PORT" <&7 \
+	    >"$T/shared.$i.out" 2>"$T/shared.$i.err" &
+	eval "sp$i=\$!"
+	track $!
+done
+# shellcheck disable=SC2154
+ok "two clients sharing a stdin are connected" \
+    waitfor 20 has_log "$T/sig.log" 'event=handshake' $((n + 2))
+echo "one line" >&7
+either_got() {
+	has_log "$T/shared.1.out" "one line" || has_log "$T/shared.2.out" "one line"
+}
+ok "one of them got the line" waitfor 20 either_got
+kill -TERM "$sp1" "$sp2"
+await "$sp1" 20
+is "$?" 143 "SIGTERM ends the first, even if it waits in read(2): exit 143"
+await "$sp2" 20
+is "$?" 143 "and the second: exit 143"
+exec 7>&-
+ok "the server saw two more close_notify" \
+    waitfor 10 has_log "$T/sig.log" 'event=closed end=close_notify' $((n + 2))
+
 # The reader of stdout goes away.
 yes | head -c 2000000 | "$BIN/mtls-send" -C "$P/ca-cert.pem" \
     -c "$P/client-cert.pem" -k "$P/client-key.pem" "localhost:$PORT" \
