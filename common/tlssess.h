@@ -37,7 +37,19 @@ struct tlssess_certreq {
 	char		 sigalgs[512];	/* signature algorithms it accepts */
 	/* What the server's certificate is checked for (GnuTLS keeps it). */
 	gnutls_typed_vdata_st vdata[2];
+	/* The first bytes the peer sent: was it speaking TLS at all? */
+	int		 fd;
+	unsigned char	 first[64];
+	size_t		 nfirst;
 };
+
+/*
+ * When the peer's first bytes were not a TLS record (a plain-text or
+ * HTTP server), "not a TLS server? it sent ..." in buf, and returns buf;
+ * else NULL.
+ */
+const char *tlssess_not_tls(const struct tlssess_certreq *req, char *buf,
+	    size_t n);
 
 /*
  * The certificate callback of client credentials (tlsconf sets it once):

@@ -18,4 +18,11 @@ int	 conn_serve(int fd, const char *peer, unsigned long id,
 	    const struct tlsconf *conf, const struct serve_opts *o,
 	    volatile unsigned char *authed);
 
+/*
+ * The SIGTERM handler of a connection's process (the server's second
+ * gear): the connection stops reading, sends close_notify and ends,
+ * logged as end=shutdown.  Async-signal-safe.
+ */
+void	 conn_on_sigterm(int sig);
+
 #endif

@@ -171,7 +171,7 @@ is "$(serial)" 1234 "after SIGHUP: the next client sees the new certificate"
 echo garbage >"$R/server-key.pem"
 kill -HUP "$SPID"
 ok "SIGHUP with a broken key: reload-failed, naming the file" \
-    waitfor 5 has_log "$T/hup.log" "event=reload-failed reason=\"$R/server-key.pem: no private key found"
+    waitfor 5 has_log "$T/hup.log" "event=reload-failed level=error reason=\"$R/server-key.pem: no private key found"
 as web >/dev/null 2>&1
 is "$?" 0 "and clients are still served"
 is "$(serial)" 1234 "with the set that was last good"
@@ -181,7 +181,7 @@ is "$?" 0 "SIGTERM after reloads: exit 0"
 # --max-per-ip: two from 127.0.0.1 at once, no more; another address is
 # still served.
 # shellcheck disable=SC2086
-serve_start "$T/perip.log" $S --max-per-ip 2 -t 5
+serve_start "$T/perip.log" $S --max-per-ip 2 -t 60
 exec 5<>"/dev/tcp/127.0.0.1/$PORT"
 exec 6<>"/dev/tcp/127.0.0.1/$PORT"
 waitfor 5 has_log "$T/perip.log" 'event=accepted' 2

@@ -441,7 +441,7 @@ done" "a program running as the same user cannot read the PIN from its parent"
 	chmod 644 "$U/u.crl"
 	kill -HUP "$SPID"
 	ok "the key cannot be read again: logged, naming the part" \
-	    waitfor 10 has_log "$T/uhup.log" 'event=reload-failed reason=".*server-key.pem: .*Permission denied" part="certificate and key"'
+	    waitfor 10 has_log "$T/uhup.log" 'event=reload-failed level=error reason=".*server-key.pem: .*Permission denied" part="certificate and key"'
 	ok "the rest is reloaded with the previous key" \
 	    waitfor 10 has_log "$T/uhup.log" 'event=reloaded .*crls=1 key=previous'
 	as victim "localhost:$PORT" >"$T/victim.out" 2>&1
