@@ -77,12 +77,12 @@ tlssess_server(gnutls_session_t *s, const struct tlsconf *c, int fd)
 	int	 ret;
 
 	/*
-	 * TLS 1.3 tickets are sent by tlssess_send_tickets() after a full
-	 * handshake only: a ticket issued on resumption would carry the first
-	 * handshake's client chain past the first ticket's lifetime.
+	 * A TLS 1.3 ticket issued on a resumed session gets only what is left
+	 * of the first ticket's lifetime (GnuTLS counts from the full
+	 * handshake): a chain of resumptions ends with the first ticket.
 	 */
 	if ((ret = gnutls_init(s, GNUTLS_SERVER | GNUTLS_NO_SIGNAL |
-	    GNUTLS_NONBLOCK | GNUTLS_NO_AUTO_SEND_TICKET)) < 0)
+	    GNUTLS_NONBLOCK)) < 0)
 		return ret;
 	if ((ret = common_setup(*s, c, fd)) < 0)
 		goto fail;
@@ -320,24 +320,6 @@ tlssess_handshake(gnutls_session_t s, int fd, int timeout_ms)
 			return TLSSESS_E_TIMEOUT;
 		if (w < 0)
 			return GNUTLS_E_PULL_ERROR;
-	}
-}
-
-int
-tlssess_send_tickets(gnutls_session_t s, int fd, int timeout_ms)
-{
-	long long deadline = timefmt_monotonic_ms() + timeout_ms;
-	int	 ret;
-
-	if (gnutls_session_is_resumed(s) ||
-	    gnutls_protocol_get_version(s) != GNUTLS_TLS1_3)
-		return 0;
-	for (;;) {
-		ret = gnutls_session_ticket_send(s, 2, 0);
-		if (ret != GNUTLS_E_AGAIN && ret != GNUTLS_E_INTERRUPTED)
-			return ret;
-		if (tlssess_wait(s, fd, remaining(deadline)) <= 0)
-			return TLSSESS_E_TIMEOUT;
 	}
 }
 

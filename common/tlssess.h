@@ -94,13 +94,6 @@ int	 tlssess_handshake(gnutls_session_t s, int fd, int timeout_ms);
 int	 tlssess_wait(gnutls_session_t s, int fd, int timeout_ms);
 
 /*
- * A server's TLS 1.3 session tickets, after a full handshake only (none
- * after a resumption, none in TLS 1.2 here), bounded by timeout_ms.
- * Returns 0, TLSSESS_E_TIMEOUT or a GnuTLS error code.
- */
-int	 tlssess_send_tickets(gnutls_session_t s, int fd, int timeout_ms);
-
-/*
  * Verify the peer's chain again, as the handshake did (CAs, CRLs, dates,
  * purpose), now: for a resumed session, whose chain was verified when it
  * was first stored.  Returns 0 with *status the verification status (0:

@@ -343,13 +343,6 @@ conn_serve(int fd, const char *peer, unsigned long id,
 	/* Authenticated: no longer one of the handshakes --max-startups bounds. */
 	if (authed != NULL)
 		*authed = 1;
-	if ((ret = tlssess_send_tickets(s, fd, o->handshake_s * 1000)) < 0 &&
-	    o->verbosity >= LOG_VERBOSE) {
-		logline_begin(&l, id, "tickets-not-sent");
-		logline_str(&l, "reason", tlssess_why(s, ret, why,
-		    sizeof(why)));
-		logline_emit(&l);
-	}
 	if (o->verbosity >= LOG_NORMAL)
 		log_handshake(s, id, o->verbosity, rule);
 
