@@ -41,7 +41,7 @@
 #define DEFAULT_HANDSHAKE	10
 #define DEFAULT_DRAIN		30
 #define DEFAULT_MAX_CONNS	64
-#define DEFAULT_MAX_STARTUPS	10
+#define DEFAULT_MAX_STARTUPS	32
 
 enum {
 	OPT_ALLOW = 256, OPT_CRL, OPT_DRAIN, OPT_EXEC_USER, OPT_HANDSHAKE,
@@ -86,7 +86,7 @@ static const char options_help[] =
     "      --max-per-ip N    serve at most N clients from one address\n"
     "                        (IPv6: from one /64)\n"
     "      --max-startups N  at most N connections still in their handshake;\n"
-    "                        the oldest is dropped for a new one (default 10)\n"
+    "                        the oldest is dropped for a new one (default 32)\n"
     "      --ocsp-response FILE\n"
     "                        staple this DER OCSP response\n"
     "  -p, --priority STRING GnuTLS priority string replacing the default\n"

@@ -67,10 +67,10 @@ read -r -t 30 line <&7
 is "$line" ready "200 connections sent part of a ClientHello and stalled"
 ok "with the defaults, a good client is served meanwhile" good stall
 n=$(children "$SPID")
-ok "at most --max-startups (10) stalled handshakes hold a process ($n)" \
-    test "$n" -le 10
+ok "at most --max-startups (32) stalled handshakes hold a process ($n)" \
+    test "$n" -le 32
 ok "the oldest handshakes were dropped to make room, and logged" \
-    has_log "$T/stall.log" 'event=dropped peer=127\.0\.0\.1:[0-9]+ reason="max-startups \(10\): oldest handshake dropped for 127\.0\.0\.1:[0-9]+"' 190
+    has_log "$T/stall.log" 'event=dropped peer=127\.0\.0\.1:[0-9]+ reason="max-startups \(32\): oldest handshake dropped for 127\.0\.0\.1:[0-9]+"' 168
 kill $hp
 exec 7<&-
 await $hp 30
