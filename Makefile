@@ -4,11 +4,20 @@ VERSION    = 0.1.0
 PREFIX     = /usr/local
 BINDIR     = $(PREFIX)/bin
 MANPREFIX  = $(PREFIX)/share/man
+DATADIR    = $(PREFIX)/share/mtls
+# systemd looks in /usr/local/lib/systemd/system too; Debian 12's
+# package uses /lib/systemd/system.
+SYSTEMDUNITDIR = $(PREFIX)/lib/systemd/system
+STRIP      = strip
 DESTDIR    =
 PKG_CONFIG = pkg-config
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 KEYTYPE    = ecdsa
+# make certs: where, and the names in the certificates.
+CERTS      = certs
+SERVER_NAMES = localhost 127.0.0.1 ::1
+CLIENT_NAME = mtls-client
 FORCE      = 0
 PROVE      = prove
 # SANITIZE=1 builds with AddressSanitizer and UBSan into build-san/.
@@ -40,6 +49,32 @@ FUZZ_DRIVER = $(B)/obj/t/fuzz/replay.o
 endif
 
 PKGS       = gnutls libtasn1
+
+# What the goals need, checked before anything is built: a missing
+# library or tool is one line naming the apt-get command that installs it
+# (mk/deps holds the one list of packages), never a cascade of errors.
+# `make deps` installs them (as root); DEPS_GROUPS says which.
+DEPS_GROUPS = build certs check
+DEPS_NEED  = build
+ifneq ($(filter certs demo client-cert,$(MAKECMDGOALS)),)
+DEPS_NEED += certs
+endif
+ifneq ($(filter check bench,$(MAKECMDGOALS)),)
+DEPS_NEED += certs check
+endif
+ifneq ($(filter fuzz,$(MAKECMDGOALS)),)
+DEPS_NEED += fuzz
+endif
+ifneq ($(filter deb,$(MAKECMDGOALS)),)
+DEPS_NEED += deb
+endif
+ifeq ($(filter deps clean uninstall lint-man,$(MAKECMDGOALS)),)
+DEPS_MISSING := $(shell PKG_CONFIG='$(PKG_CONFIG)' sh mk/deps check \
+             $(sort $(DEPS_NEED)) 2>&1)
+ifneq ($(DEPS_MISSING),)
+$(error $(DEPS_MISSING))
+endif
+endif
 MTLS_CPPFLAGS = -D_GNU_SOURCE -DMTLS_VERSION='"$(VERSION)"' -Icommon \
              $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(CPPFLAGS)
 MTLS_CFLAGS = -std=c11 -Wall -Wextra -Wformat-security -Wshadow \
@@ -48,9 +83,10 @@ MTLS_CFLAGS = -std=c11 -Wall -Wextra -Wformat-security -Wshadow \
 MTLS_LDFLAGS = -Wl,-z,now -Wl,-z,relro $(SANFLAGS) $(LDFLAGS)
 MTLS_LIBS  = $(shell $(PKG_CONFIG) --libs $(PKGS)) $(LIBS)
 
-COMMON_SRC = common/addr.c common/proxyhdr.c common/cli.c common/connect.c common/diag.c common/fileio.c common/logline.c \
+COMMON_SRC = common/addr.c common/proxyhdr.c common/cli.c common/connect.c common/credpath.c common/diag.c common/fileio.c common/logline.c \
              common/peer.c common/pump.c common/timefmt.c common/tlsconf.c \
-             common/tlssess.c common/verify.c common/tlsenv.c common/child.c
+             common/tlssess.c common/verify.c common/tlsenv.c common/child.c \
+             common/textesc.c
 SERVE_SRC  = mtls-serve/main.c mtls-serve/conn.c mtls-serve/echo.c \
              mtls-serve/listen.c mtls-serve/server.c mtls-serve/allow.c \
              mtls-serve/privdrop.c mtls-serve/exec.c mtls-serve/proxyin.c \
@@ -69,9 +105,14 @@ FUZZ_BINS  = $(FUZZ_TARGETS:%=$(B)/fuzz-%)
 
 PROGS      = $(B)/mtls-serve $(B)/mtls-send $(B)/mtls-certinfo
 MANS       = man/mtls-serve.1 man/mtls-send.1 man/mtls-certinfo.1
+# systemd units; make install fills in the programs' installed path.
+UNITS      = mtls-serve.service mtls-serve-inetd.socket \
+             mtls-serve-inetd@.service
+# mkpki and its templates, for making certificates once installed.
+PKI_FILES  = certs/mkpki certs/ca.tmpl certs/server.tmpl certs/client.tmpl
 
-.PHONY: all check install uninstall clean certs demo bench fuzz fuzz-build \
-        lint-man
+.PHONY: all check install install-strip uninstall clean certs client-cert \
+        demo deps deb bench fuzz fuzz-build lint-man
 
 all: $(PROGS)
 
@@ -111,28 +152,60 @@ $(B)/obj/%.o: %.c common/*.h mtls-serve/*.h mtls-send/*.h mtls-certinfo/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(MTLS_CPPFLAGS) $(MTLS_CFLAGS) -c -o $@ $<
 
+deps:
+	PKG_CONFIG='$(PKG_CONFIG)' sh mk/deps install $(DEPS_GROUPS)
+
 check: all $(FUZZ_BINS) $(B)/loadgen lint-man
 	MTLS_BIN=$(CURDIR)/$(B) $(PROVE) t/
 
 lint-man:
 	mandoc -Tlint -Wwarning $(MANS)
 
+# make certs CERTS=/etc/mtls SERVER_NAMES="db1.example 10.0.0.5"
+#     CLIENT_NAME=alice; make client-cert CERTS=DIR CLIENT_NAME=bob adds a
+# client certificate (DIR/bob-cert.pem) from the CA already there.
 certs:
-	FORCE=$(FORCE) certs/mkpki certs $(KEYTYPE)
+	FORCE=$(FORCE) certs/mkpki -s '$(SERVER_NAMES)' -c '$(CLIENT_NAME)' \
+	    '$(CERTS)' $(KEYTYPE)
+
+client-cert:
+	FORCE=$(FORCE) certs/mkpki -a '$(CLIENT_NAME)' '$(CERTS)' $(KEYTYPE)
 
 demo: all
 	MTLS_BIN=$(B) t/demo.sh
 
 install: all
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 \
+	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DATADIR)
 	cp -f $(PROGS) $(DESTDIR)$(BINDIR)/
 	cp -f $(MANS) $(DESTDIR)$(MANPREFIX)/man1/
+	for u in $(UNITS); do \
+		src=contrib/systemd/$$u; [ -f $$src ] || src=$$src.in; \
+		sed 's|@BINDIR@|$(BINDIR)|g' $$src \
+		    >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
+	cp -f $(PKI_FILES) $(DESTDIR)$(DATADIR)/
 	cd $(DESTDIR)$(BINDIR) && chmod 755 $(notdir $(PROGS))
 	cd $(DESTDIR)$(MANPREFIX)/man1 && chmod 644 $(notdir $(MANS))
+	cd $(DESTDIR)$(SYSTEMDUNITDIR) && chmod 644 $(UNITS)
+	cd $(DESTDIR)$(DATADIR) && chmod 644 $(notdir $(PKI_FILES)) && \
+	    chmod 755 mkpki
+
+# As install, with the programs' symbols stripped.
+install-strip: install
+	cd $(DESTDIR)$(BINDIR) && $(STRIP) $(notdir $(PROGS))
 
 uninstall:
 	cd $(DESTDIR)$(BINDIR) && rm -f $(notdir $(PROGS))
 	cd $(DESTDIR)$(MANPREFIX)/man1 && rm -f $(notdir $(MANS))
+	cd $(DESTDIR)$(SYSTEMDUNITDIR) && rm -f $(UNITS)
+	cd $(DESTDIR)$(DATADIR) && rm -f $(notdir $(PKI_FILES))
+	-rmdir $(DESTDIR)$(DATADIR)
+
+# The Debian package, from a clean tree: ../mtls_VERSION_ARCH.deb.
+deb:
+	dpkg-buildpackage -us -uc -b
+	lintian --fail-on error ../mtls_$(VERSION)_*.changes
 
 # Each target runs FUZZ_SECONDS from the seed corpus in t/fuzz/corpus;
 # what it finds new goes to build-fuzz/corpus-NAME (copy keepers to t/).

@@ -43,6 +43,14 @@ addr_parse(const char *spec, const char *defport, int port_alone,
 		snprintf(err, errlen, "empty address");
 		return -1;
 	}
+	if ((colon = strstr(spec, "://")) != NULL) {
+		/* https://db1:443 would otherwise read as host "https". */
+		host = colon + 3;
+		snprintf(err, errlen, "%s: URLs are not addresses (give "
+		    "HOST:PORT%s%.*s)", spec, *host ? ", such as " : "",
+		    (int)strcspn(host, "/?#"), host);
+		return -1;
+	}
 	if (*spec == '[') {
 		const char *close = strchr(spec, ']');
 
@@ -143,6 +151,18 @@ addr_format(const struct sockaddr *sa, char *buf, size_t n)
 	else
 		snprintf(buf, n, "%s:%u", host, port);
 	return buf;
+}
+
+int
+addr_connectable(const struct addr *a, const char *spec, char *err,
+    size_t errlen)
+{
+	if (strcmp(a->port, "0") == 0) {
+		snprintf(err, errlen, "%s: port 0 is not a port to connect to",
+		    spec);
+		return -1;
+	}
+	return 0;
 }
 
 int

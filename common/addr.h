@@ -29,6 +29,13 @@ struct addr {
 int	 addr_parse(const char *spec, const char *defport, int port_alone,
 	    struct addr *a, char *err, size_t errlen);
 
+/*
+ * Can a client connect to a?  Port 0 only means "any" to a listener.
+ * Returns 0, or -1 with a reason naming spec in err.
+ */
+int	 addr_connectable(const struct addr *a, const char *spec, char *err,
+	    size_t errlen);
+
 /* Is host an IPv4 or IPv6 literal (no brackets)? */
 int	 addr_is_ip(const char *host);
 

@@ -11,18 +11,30 @@
 
 struct child {
 	pid_t	 pid;
+	int	 group;		/* it leads a process group of its own */
 	int	 to_fd;		/* our end of the program's stdin */
 	int	 from_fd;	/* our end of the program's stdout */
+	int	 exit_fd;	/* a pidfd, readable once it exited; 0: none */
 };
 
 /*
+ * Can argv0 be run: an executable regular file, searched in PATH when it
+ * has no slash?  Returns 0, or -1 with "argv0: reason" in err.  Checked at
+ * start-up, so a typo is an exit, not an error per connection.
+ */
+int	 child_check(const char *argv0, char *err, size_t errlen);
+
+/*
  * Start argv[0] (searched in PATH) with envp, stdin and stdout on pipes
- * (our ends close-on-exec, to_fd non-blocking), stderr shared.  Returns 0,
- * or -1 with the reason in err.  An exec failure is reported by the
- * program's process on stderr, and it exits 127.
+ * (our ends close-on-exec and non-blocking), stderr shared.  With group,
+ * in a process group of its own, so that what it leaves behind can be
+ * ended with it (a server's program); without, in ours, so that it keeps
+ * the terminal (a program run by mtls-send).  Returns 0, or -1 with the
+ * reason in err.  An exec failure is reported by
+ * the program's process on stderr, and it exits 127.
  */
 int	 child_spawn(struct child *c, char *const argv[], char *const envp[],
-	    char *err, size_t errlen);
+	    int group, char *err, size_t errlen);
 
 /*
  * The same, calling setup(arg) in the program's process just before exec
@@ -30,14 +42,17 @@ int	 child_spawn(struct child *c, char *const argv[], char *const envp[],
  * the process exits 126 without running the program.
  */
 int	 child_spawn_as(struct child *c, char *const argv[],
-	    char *const envp[], int (*setup)(void *arg), void *arg,
+	    char *const envp[], int group, int (*setup)(void *arg), void *arg,
 	    char *err, size_t errlen);
 
 /*
- * Reap the program: wait up to grace_ms for it to end, then SIGTERM, then
- * after grace_ms more SIGKILL.  Returns its wait status.
+ * Reap the program: wait up to grace_ms for it to end, then SIGTERM it
+ * (its process group, if it has one), then after grace_ms more SIGKILL.
+ * What it left running in its group (a background job holding its stdout)
+ * gets the same: SIGTERM, and SIGKILL after grace_ms.  Closes exit_fd.  Returns the
+ * program's wait status.
  */
-int	 child_reap(pid_t pid, int grace_ms);
+int	 child_reap(struct child *c, int grace_ms);
 
 /* "exit 0", "signal 9 (Killed)": how the program ended; returns buf. */
 char	*child_status(int wstatus, char *buf, size_t n);

@@ -1,8 +1,11 @@
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gnutls/gnutls.h>
 
@@ -65,4 +68,22 @@ cli_ignore_sigpipe(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+}
+
+void
+cli_sane_fds(void)
+{
+	int	 fd;
+
+	/*
+	 * A descriptor 0, 1 or 2 left closed by our caller would be the
+	 * next thing we open: a socket on 1 would get decrypted replies in
+	 * clear, a key file on 2 our messages.  /dev/null fills the gaps.
+	 */
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			_exit(CLI_USAGE_STATUS);	/* nowhere to say why */
+	}
 }

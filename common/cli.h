@@ -27,6 +27,12 @@ void	 cli_bad_option(int ch, char *const argv[], const char *synopsis)
 /* s as a number from min to max, or exit 2 naming the option (what). */
 int	 cli_number(const char *s, const char *what, int min, int max);
 
+/*
+ * Before anything else is opened: descriptors 0, 1 and 2 are open, on
+ * /dev/null if our caller closed them.  Exits 2 if that cannot be done.
+ */
+void	 cli_sane_fds(void);
+
 /* Writing to a vanished peer or reader is an error to report, not death. */
 void	 cli_ignore_sigpipe(void);
 

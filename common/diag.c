@@ -61,13 +61,32 @@ diag_writeline(char *line)
 	}
 }
 
+/*
+ * Where messages go instead of "prog: message" once a program has said so
+ * (mtls-serve: its log is key=value throughout).  Set once at start-up,
+ * before any fork, like openlog(3); never changed after.
+ */
+static diag_sink_fn diag_sink;
+
+void
+diag_set_sink(diag_sink_fn fn)
+{
+	diag_sink = fn;
+}
+
 static void
-vdiag(const char *fmt, va_list ap)
+vdiag(enum diag_level level, int status, const char *fmt, va_list ap)
 {
 	char	 line[4096];
 	int	 n;
 	int	 saved = errno;
 
+	if (diag_sink != NULL) {
+		vsnprintf(line, sizeof(line), fmt, ap);
+		diag_sink(level, status, line);
+		errno = saved;
+		return;
+	}
 	n = snprintf(line, sizeof(line), "%s: ", diag_progname());
 	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	diag_writeline(line);
@@ -80,7 +99,7 @@ die(int status, const char *fmt, ...)
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	vdiag(fmt, ap);
+	vdiag(DIAG_FATAL, status, fmt, ap);
 	va_end(ap);
 	exit(status);
 }
@@ -91,6 +110,6 @@ warn(const char *fmt, ...)
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	vdiag(fmt, ap);
+	vdiag(DIAG_WARNING, 0, fmt, ap);
 	va_end(ap);
 }

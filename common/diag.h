@@ -15,6 +15,18 @@ void	die(int status, const char *fmt, ...)
 /* Print "prog: message" on stderr and carry on. */
 void	warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+enum diag_level { DIAG_WARNING, DIAG_FATAL };
+
+/* A sink gets the formatted message (no program name) and die's status. */
+typedef void (*diag_sink_fn)(enum diag_level level, int status,
+    const char *msg);
+
+/*
+ * Send every later die()/warn() message to fn instead of "prog: message"
+ * (NULL: back to that).  Call once, at start-up, before any fork.
+ */
+void	diag_set_sink(diag_sink_fn fn);
+
 /* The short program name, for messages built elsewhere. */
 const char *diag_progname(void);
 

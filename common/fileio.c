@@ -67,3 +67,32 @@ fail:
 		close(fd);
 	return -1;
 }
+
+int
+file_pem_check(const char *name, const unsigned char *data, size_t len,
+    char *err, size_t errlen)
+{
+	const unsigned char *p = data, *end = data + len, *nl;
+	size_t	 line = 0, begin_line = 0;
+	int	 inblock = 0;
+
+	for (; p < end; p = nl + 1) {
+		line++;
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if ((size_t)(nl - p) >= 10 && memcmp(p, "-----BEGIN", 10) == 0) {
+			/* A BEGIN inside a block: the first was cut short. */
+			if (inblock)
+				break;
+			inblock = 1;
+			begin_line = line;
+		} else if ((size_t)(nl - p) >= 8 &&
+		    memcmp(p, "-----END", 8) == 0)
+			inblock = 0;
+	}
+	if (!inblock)
+		return 0;
+	snprintf(err, errlen, "%s: truncated PEM: no END line for the BEGIN "
+	    "at line %zu", name, begin_line);
+	return -1;
+}

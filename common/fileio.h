@@ -16,4 +16,13 @@
 int	 file_read(const char *path, unsigned char **data, size_t *len,
 	    char *err, size_t errlen);
 
+/*
+ * A PEM file cut short: a "-----BEGIN" line with no "-----END" line after
+ * it.  GnuTLS only says "Base64 unexpected header error" then.  Returns 0
+ * (complete, or not PEM at all), or -1 with "NAME: truncated PEM: no END
+ * line for the BEGIN at line N" in err.
+ */
+int	 file_pem_check(const char *name, const unsigned char *data,
+	    size_t len, char *err, size_t errlen);
+
 #endif

@@ -116,3 +116,16 @@ logline_emit(struct logline *l)
 {
 	diag_writeline(l->buf);
 }
+
+void
+logline_diag(enum diag_level level, int status, const char *msg)
+{
+	struct logline l;
+
+	logline_begin(&l, 0, level == DIAG_FATAL ? "fatal" : "warning");
+	logline_str(&l, "level", level == DIAG_FATAL ? "error" : "warning");
+	logline_str(&l, "reason", msg);
+	if (level == DIAG_FATAL)
+		logline_fmt(&l, "exit", "%d", status);
+	logline_emit(&l);
+}

@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "diag.h"
+
 #define LOGLINE_MAX	4096
 
 struct logline {
@@ -31,6 +33,13 @@ void	logline_fmt(struct logline *, const char *key, const char *fmt, ...)
 
 /* Write the line to stderr in one write(2). */
 void	logline_emit(struct logline *);
+
+/*
+ * A diag sink (diag_set_sink): die() and warn() messages as log lines,
+ * "prog: time=... level=warning event=warning reason=\"...\"", and for
+ * die() level=fatal event=fatal ... exit=STATUS.
+ */
+void	logline_diag(enum diag_level level, int status, const char *msg);
 
 /*
  * Copy src into dst (size n) with every byte outside printable ASCII, and

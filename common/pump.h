@@ -14,6 +14,9 @@
 #ifndef MTLS_PUMP_H
 #define MTLS_PUMP_H
 
+#include <sys/types.h>
+
+#include <signal.h>
 #include <stddef.h>
 
 #include <gnutls/gnutls.h>
@@ -39,7 +42,9 @@ enum pump_end {
 	PUMP_PEER_VANISHED,	/* TCP closed or reset without close_notify */
 	PUMP_TIMEOUT,		/* nothing moved for idle_ms */
 	PUMP_TLS_ERROR,		/* a fatal TLS error or alert: tls_err */
-	PUMP_LOCAL_ERROR	/* reading in_fd or writing out_fd: local_errno */
+	PUMP_LOCAL_ERROR,	/* reading in_fd or writing out_fd: local_errno */
+	PUMP_STOPPED,		/* *stop was set (a signal): nothing closed */
+	PUMP_PROGRAM_KILLED	/* exit_fd: the program died by a signal */
 };
 
 struct pump {
@@ -54,6 +59,20 @@ struct pump {
 	int		 close_out;	/* stream: close out_fd at peer's end */
 	int		 out_nonblock;	/* out_fd is O_NONBLOCK: never block on
 					   a reader that does not read */
+	int		 out_may_close;	/* stream: out_fd's reader may stop
+					   reading (EPIPE): not an error, see
+					   unread */
+	int		 half_close;	/* stream: the peer's close_notify ends
+					   only its direction (TLS 1.3) */
+	int		 hold_bye;	/* stream: our close_notify waits for
+					   the program's exit or the peer's
+					   (TLS 1.2, where it ends both ways) */
+	int		 exit_fd;	/* stream: a pidfd, readable once the
+					   program has exited; 0: none */
+	pid_t		 exit_pid;	/* the program exit_fd watches */
+	volatile sig_atomic_t *stop;	/* non-NULL: end when *stop is set */
+	const sigset_t	*sigmask;	/* the mask to poll with (ppoll), so
+					   a signal cannot slip in unseen */
 
 	/* Results. */
 	unsigned long long bytes_in;	/* plaintext received from the peer */
@@ -61,6 +80,11 @@ struct pump {
 	unsigned long long records_in;	/* TLS records received, sent */
 	unsigned long long records_out;
 	size_t		 unsent;	/* input left when the peer closed */
+	unsigned long long unread;	/* peer data out_fd's reader never
+					   took (out_may_close) */
+	int		 peer_closed;	/* the peer's close_notify came */
+	int		 local_out;	/* local_errno is from writing out_fd */
+	int		 prog_signal;	/* PUMP_PROGRAM_KILLED: the signal */
 	int		 out_closed;	/* close_out did close out_fd */
 	int		 reneg_refused;	/* the peer asked to renegotiate */
 	int		 tls_err;
@@ -71,7 +95,10 @@ struct pump {
 /* Run until both directions are done or something fails; returns p->end. */
 enum pump_end pump_run(struct pump *p);
 
-/* "close_notify", "peer vanished", "timeout", "tls error", "local error". */
+/*
+ * "close_notify", "peer vanished", "timeout", "tls error", "local error",
+ * "stopped", "program killed".
+ */
 const char *pump_end_name(enum pump_end e);
 
 #endif

@@ -39,6 +39,8 @@ tlsconf_import_certs(const char *name, const unsigned char *data, size_t len,
 		return -1;
 	}
 	if (is_pem(data, len)) {
+		if (file_pem_check(name, data, len, err, errlen) < 0)
+			return -1;
 		if (memmem(data, len, "-----BEGIN CERTIFICATE-----", 27) ==
 		    NULL && memmem(data, len, "-----BEGIN X509 CERTIFICATE",
 		    27) == NULL) {
@@ -192,6 +194,11 @@ tlsconf_read_key(const char *keypath, gnutls_x509_privkey_t *key, char *err,
 	}
 	if ((ret = gnutls_x509_privkey_init(key)) < 0) {
 		snprintf(err, errlen, "%s: %s", keypath, gnutls_strerror(ret));
+		goto out0;
+	}
+	if (is_pem(kdata, klen) && file_pem_check(keypath, kdata, klen, err,
+	    errlen) < 0) {
+		gnutls_x509_privkey_deinit(*key);
 		goto out0;
 	}
 	kd.data = kdata;
@@ -408,6 +415,11 @@ load_crl(struct tlsconf *c, const char *path, char *err, size_t errlen)
 
 	if (file_read(path, &data, &len, err, errlen) < 0)
 		return -1;
+	if (is_pem(data, len) && file_pem_check(path, data, len, err,
+	    errlen) < 0) {
+		free(data);
+		return -1;
+	}
 	d.data = data;
 	d.size = (unsigned int)len;
 	ret = gnutls_x509_crl_list_import2(&crls, &n, &d, is_pem(data, len) ?

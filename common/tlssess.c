@@ -1,6 +1,9 @@
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +12,7 @@
 #include <gnutls/x509.h>
 
 #include "addr.h"
+#include "logline.h"
 #include "timefmt.h"
 #include "tlssess.h"
 #include "verify.h"
@@ -73,12 +77,12 @@ tlssess_server(gnutls_session_t *s, const struct tlsconf *c, int fd)
 	int	 ret;
 
 	/*
-	 * TLS 1.3 tickets are sent by tlssess_send_tickets() after a full
-	 * handshake only: a ticket issued on resumption would carry the first
-	 * handshake's client chain past the first ticket's lifetime.
+	 * A TLS 1.3 ticket issued on a resumed session gets only what is left
+	 * of the first ticket's lifetime (GnuTLS counts from the full
+	 * handshake): a chain of resumptions ends with the first ticket.
 	 */
 	if ((ret = gnutls_init(s, GNUTLS_SERVER | GNUTLS_NO_SIGNAL |
-	    GNUTLS_NONBLOCK | GNUTLS_NO_AUTO_SEND_TICKET)) < 0)
+	    GNUTLS_NONBLOCK)) < 0)
 		return ret;
 	if ((ret = common_setup(*s, c, fd)) < 0)
 		goto fail;
@@ -149,6 +153,75 @@ tlssess_client_cert_cb(gnutls_session_t s, const gnutls_datum_t *req_ca_rdn,
 	return 0;
 }
 
+/*
+ * A client session's reads go through here, so that the first bytes the
+ * peer sent can be shown when they turn out not to be TLS at all.
+ */
+static ssize_t
+recording_pull(gnutls_transport_ptr_t p, void *buf, size_t n)
+{
+	struct tlssess_certreq *req = p;
+	ssize_t	 r = recv(req->fd, buf, n, 0);
+	size_t	 k;
+
+	if (r > 0 && req->nfirst < sizeof(req->first)) {
+		k = sizeof(req->first) - req->nfirst;
+		if (k > (size_t)r)
+			k = (size_t)r;
+		memcpy(req->first + req->nfirst, buf, k);
+		req->nfirst += k;
+	}
+	return r;
+}
+
+static int
+recording_pull_timeout(gnutls_transport_ptr_t p, unsigned int ms)
+{
+	struct tlssess_certreq *req = p;
+	struct pollfd pfd = { req->fd, POLLIN, 0 };
+
+	return poll(&pfd, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+}
+
+const char *
+tlssess_not_tls(const struct tlssess_certreq *req, char *buf, size_t n)
+{
+	char	 text[sizeof(req->first) + 1], esc[128];
+	size_t	 i, len;
+
+	/* TLS records begin with a content type from 20 to 24. */
+	if (req->nfirst == 0 || (req->first[0] >= 20 && req->first[0] <= 24))
+		return NULL;
+	/*
+	 * GnuTLS read only a record header's worth: what follows is likely
+	 * still in the socket, so look at it without taking it.
+	 */
+	memcpy(text, req->first, req->nfirst);
+	len = req->nfirst;
+	if (len < sizeof(req->first)) {
+		ssize_t	 r = recv(req->fd, text + len, sizeof(req->first) -
+		    len, MSG_PEEK | MSG_DONTWAIT);
+
+		if (r > 0)
+			len += (size_t)r;
+	}
+	for (i = 0; i < len; i++)
+		if (text[i] == '\r' || text[i] == '\n' || text[i] == '\0')
+			break;
+	text[i] = '\0';
+	log_escape(esc, sizeof(esc), text);
+	if (strncmp(text, "HTTP/", 5) == 0)
+		snprintf(buf, n, "not a TLS server? it sent HTTP: \"%s\"",
+		    esc);
+	else if (i > 0 && strcmp(esc, text) == 0)
+		snprintf(buf, n, "not a TLS server? it sent plain text: "
+		    "\"%s\"", esc);
+	else
+		snprintf(buf, n, "not a TLS server? it sent bytes that are not "
+		    "TLS (first byte 0x%02x)", req->first[0]);
+	return buf;
+}
+
 static int
 client_session(gnutls_session_t *s, const struct tlsconf *c, int fd,
     const char *name, struct tlssess_certreq *req, int verify)
@@ -174,6 +247,11 @@ client_session(gnutls_session_t *s, const struct tlsconf *c, int fd,
 	if (verify)
 		gnutls_session_set_verify_cert2(*s, req->vdata, 2, 0);
 	gnutls_session_set_ptr(*s, req);
+	req->fd = fd;
+	/* Writes keep GnuTLS's own function, which takes the fd as pointer. */
+	gnutls_transport_set_ptr2(*s, req, (gnutls_transport_ptr_t)(intptr_t)fd);
+	gnutls_transport_set_pull_function(*s, recording_pull);
+	gnutls_transport_set_pull_timeout_function(*s, recording_pull_timeout);
 	return 0;
 fail:
 	gnutls_deinit(*s);
@@ -242,24 +320,6 @@ tlssess_handshake(gnutls_session_t s, int fd, int timeout_ms)
 			return TLSSESS_E_TIMEOUT;
 		if (w < 0)
 			return GNUTLS_E_PULL_ERROR;
-	}
-}
-
-int
-tlssess_send_tickets(gnutls_session_t s, int fd, int timeout_ms)
-{
-	long long deadline = timefmt_monotonic_ms() + timeout_ms;
-	int	 ret;
-
-	if (gnutls_session_is_resumed(s) ||
-	    gnutls_protocol_get_version(s) != GNUTLS_TLS1_3)
-		return 0;
-	for (;;) {
-		ret = gnutls_session_ticket_send(s, 2, 0);
-		if (ret != GNUTLS_E_AGAIN && ret != GNUTLS_E_INTERRUPTED)
-			return ret;
-		if (tlssess_wait(s, fd, remaining(deadline)) <= 0)
-			return TLSSESS_E_TIMEOUT;
 	}
 }
 

@@ -37,7 +37,19 @@ struct tlssess_certreq {
 	char		 sigalgs[512];	/* signature algorithms it accepts */
 	/* What the server's certificate is checked for (GnuTLS keeps it). */
 	gnutls_typed_vdata_st vdata[2];
+	/* The first bytes the peer sent: was it speaking TLS at all? */
+	int		 fd;
+	unsigned char	 first[64];
+	size_t		 nfirst;
 };
+
+/*
+ * When the peer's first bytes were not a TLS record (a plain-text or
+ * HTTP server), "not a TLS server? it sent ..." in buf, and returns buf;
+ * else NULL.
+ */
+const char *tlssess_not_tls(const struct tlssess_certreq *req, char *buf,
+	    size_t n);
 
 /*
  * The certificate callback of client credentials (tlsconf sets it once):
@@ -80,13 +92,6 @@ int	 tlssess_handshake(gnutls_session_t s, int fd, int timeout_ms);
  * until timeout_ms (< 0: forever).  Returns 1 ready, 0 timeout, -1 error.
  */
 int	 tlssess_wait(gnutls_session_t s, int fd, int timeout_ms);
-
-/*
- * A server's TLS 1.3 session tickets, after a full handshake only (none
- * after a resumption, none in TLS 1.2 here), bounded by timeout_ms.
- * Returns 0, TLSSESS_E_TIMEOUT or a GnuTLS error code.
- */
-int	 tlssess_send_tickets(gnutls_session_t s, int fd, int timeout_ms);
 
 /*
  * Verify the peer's chain again, as the handshake did (CAs, CRLs, dates,

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "textesc.h"
 
 void
 json_init(struct json *j, FILE *out)
@@ -16,7 +17,7 @@ static void
 quote(FILE *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	int	 n, i;
+	int	 n;
 
 	fputc('"', out);
 	while (*p != '\0') {
@@ -26,20 +27,17 @@ quote(FILE *out, const char *s)
 			fprintf(out, "\\u%04x", *p++);
 		} else if (*p < 0x80) {
 			fputc(*p++, out);
-		} else {
-			/* Check one UTF-8 sequence before copying it. */
-			n = (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
-			    (*p & 0xf8) == 0xf0 ? 4 : 0;
-			for (i = 1; i < n; i++)
-				if ((p[i] & 0xc0) != 0x80)
-					n = 0;
-			if (n == 0 || (n == 2 && *p < 0xc2)) {
-				fputs("\\ufffd", out);
-				p++;
-				continue;
-			}
+		} else if ((n = (int)textesc_utf8_len(p, strlen(
+		    (const char *)p))) > 0) {
 			fwrite(p, 1, (size_t)n, out);
 			p += n;
+		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			/* C1 controls: escaped, as a terminal may obey them. */
+			fprintf(out, "\\u%04x", p[1]);
+			p += 2;
+		} else {
+			fputs("\\ufffd", out);
+			p++;
 		}
 	}
 	fputc('"', out);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <gnutls/gnutls.h>
@@ -143,6 +144,9 @@ main(int argc, char *argv[])
 	int	 ch, i, ncrl = 0, json = 0, asn1 = 0, timeout_s = 10, status;
 	unsigned int k;
 
+	/* Descriptors 0-2 open before anything else is. */
+	cli_sane_fds();
+
 	/* Options. */
 	memset(&r, 0, sizeof(r));
 	memset(&certs, 0, sizeof(certs));
@@ -255,6 +259,10 @@ main(int argc, char *argv[])
 		r.probe = &probe;
 		keyfile = NULL;	/* it was the client's key */
 	} else if (argc == 0) {
+		/* As cat(1) would, but a person at a terminal is told. */
+		if (isatty(STDIN_FILENO))
+			warn("reading a certificate from standard input "
+			    "(paste it and end with Ctrl-D, or give a file)");
 		if (load_file(&certs, "-", password, err, sizeof(err)) < 0)
 			die(EXIT_USAGE, "%s", err);
 	} else
@@ -301,6 +309,10 @@ main(int argc, char *argv[])
 	status = EXIT_FINE;
 	if ((r.verdict.done && !r.verdict.ok) || r.expiring > 0)
 		status = EXIT_CHECK;
+	/* A key that does not match is as wrong as a failed check. */
+	for (k = 0; k < (unsigned int)r.chain.n; k++)
+		if (strcmp(r.chain.d[k].code, "key-mismatch") == 0)
+			status = EXIT_CHECK;
 
 	/* Cleanup. */
 	for (k = 0; k < certs.n; k++)

@@ -23,7 +23,20 @@ struct probe {
 	int		 have_client_cert;
 	char		 client_issuer[512];
 	int		 client_issuer_accepted;	/* -1: unknown */
+	/*
+	 * How that was judged, beyond the name the server lists: our
+	 * certificate's signature checked with a certificate of that name
+	 * in the server's chain (1 good, 0 bad, -1 none there), and the
+	 * server's own verdict: refusal_alert its fatal alert ("" when it
+	 * admitted us; verdict_known 0 when it said nothing either way).
+	 */
+	int		 issuer_key_ok;
+	int		 verdict_known;
+	char		 refusal_alert[64];
 };
+
+/* client_issuer_accepted: the name matches, but not the key. */
+#define PROBE_SAME_NAME_OTHER_KEY	2
 
 struct report {
 	const struct certlist *certs;

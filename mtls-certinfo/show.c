@@ -2,22 +2,20 @@
 #include <string.h>
 
 #include "json.h"
+#include "textesc.h"
 #include "report.h"
 
 /*
- * Text from a certificate, with control characters shown as \xHH: a
+ * Text from a certificate, with control characters (C0, DEL, C1 even in
+ * UTF-8) and bytes that are not UTF-8 shown as \xHH: a
  * subject must not be able to drive the terminal it is printed on.
  */
 static void
 safe(FILE *out, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	char	 buf[4096];
 
-	for (; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\x%02x", *p);
-		else
-			fputc(*p, out);
+	fputs(textesc(buf, sizeof(buf), s), out);
 }
 
 static void
@@ -100,6 +98,24 @@ cert_text(FILE *out, const struct report *r, unsigned int i)
 	}
 }
 
+/* Our issuer against the server's list: by name, then by key. */
+static const char *
+issuer_verdict(const struct probe *p)
+{
+	switch (p->client_issuer_accepted) {
+	case 1:
+		return p->issuer_key_ok == 1 ? "accepted (name and key)" :
+		    p->verdict_known && *p->refusal_alert == '\0' ?
+		    "accepted (name; the server admitted us)" :
+		    "accepted by name (key not checked)";
+	case PROBE_SAME_NAME_OTHER_KEY:
+		return "same name, different key";
+	case 0:
+		return "NOT among them";
+	}
+	return "not named (any may do)";
+}
+
 static void
 probe_text(FILE *out, const struct probe *p)
 {
@@ -124,12 +140,15 @@ probe_text(FILE *out, const struct probe *p)
 		field(out, i ? "" : "Accepted issuers:", p->req.issuers[i]);
 	if (*p->req.sigalgs)
 		fprintf(out, "  %-20s%s\n", "Signature algs:", p->req.sigalgs);
-	if (p->have_client_cert)
+	if (p->have_client_cert) {
 		fprintf(out, "  %-20s%s (\"%s\")\n", "Our issuer:",
-		    p->client_issuer_accepted == 1 ? "accepted" :
-		    p->client_issuer_accepted == 0 ? "NOT among them" :
-		    "not named (any may do)", p->client_issuer);
-	else
+		    issuer_verdict(p), p->client_issuer);
+		if (p->verdict_known)
+			fprintf(out, "  %-20s%s%s\n", "Server's verdict:",
+			    *p->refusal_alert ? "refused our certificate, "
+			    "alert " : "admitted our certificate",
+			    p->refusal_alert);
+	} else
 		fprintf(out, "  %-20s%s\n", "Our certificate:",
 		    "none given (-c/-k)");
 }
@@ -261,9 +280,17 @@ probe_json(struct json *j, const struct probe *p)
 	json_str_or_null(j, "signature_algorithms", p->req.sigalgs);
 	if (p->have_client_cert && p->client_issuer_accepted >= 0)
 		json_bool(j, "client_issuer_accepted",
-		    p->client_issuer_accepted);
+		    p->client_issuer_accepted == 1);
 	else
 		json_null(j, "client_issuer_accepted");
+	if (p->have_client_cert && p->client_issuer_accepted >= 0)
+		json_bool(j, "client_issuer_same_name_other_key",
+		    p->client_issuer_accepted == PROBE_SAME_NAME_OTHER_KEY);
+	else
+		json_null(j, "client_issuer_same_name_other_key");
+	if (p->verdict_known)
+		json_str_or_null(j, "server_refusal_alert",
+		    *p->refusal_alert ? p->refusal_alert : NULL);
 	json_end_object(j);
 	json_end_object(j);
 }

@@ -7,6 +7,7 @@
 #include "explain.h"
 #include "peer.h"
 #include "send.h"
+#include "textesc.h"
 #include "tlssess.h"
 #include "verify.h"
 
@@ -18,6 +19,15 @@ cat(char *msg, size_t n, const char *fmt, const char *a)
 
 	if (len < n)
 		snprintf(msg + len, n - len, fmt, a);
+}
+
+/* Append peer text, escaped: it must not drive the terminal. */
+static void
+cat_peer(char *msg, size_t n, const char *fmt, const char *a)
+{
+	char	 esc[1024];
+
+	cat(msg, n, fmt, textesc(esc, sizeof(esc), a));
 }
 
 struct names {
@@ -32,10 +42,10 @@ add_name(void *arg, int type, const char *value)
 
 	if (type == GNUTLS_SAN_DNSNAME) {
 		cat(nm->out, nm->n, "%s\"", *nm->out ? ", " : "");
-		cat(nm->out, nm->n, "%s\"", value);
+		cat_peer(nm->out, nm->n, "%s\"", value);
 	} else if (type == GNUTLS_SAN_IPADDRESS) {
 		cat(nm->out, nm->n, "%s", *nm->out ? ", " : "");
-		cat(nm->out, nm->n, "%s", value);
+		cat_peer(nm->out, nm->n, "%s", value);
 	}
 	return 0;
 }
@@ -54,16 +64,15 @@ cert_names(gnutls_x509_crt_t crt, char *out, size_t n)
 		return;
 	if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
 	    0, name, &len) == 0)
-		cat(out, n, "\"%s\" (CN only)", name);
+		cat_peer(out, n, "\"%s\" (CN only)", name);
 	else
 		cat(out, n, "%s", "no names");
 }
 
-/* Why we did not accept the server's certificate. */
-static int
-explain_identity(gnutls_session_t s, const char *name, char *msg, size_t n)
+int
+explain_identity(gnutls_session_t s, unsigned int status, const char *name,
+    char *msg, size_t n)
 {
-	unsigned int status = gnutls_session_get_verify_cert_status(s);
 	const gnutls_datum_t *chain;
 	unsigned int nchain = 0;
 	gnutls_x509_crt_t crt = NULL;
@@ -83,8 +92,8 @@ explain_identity(gnutls_session_t s, const char *name, char *msg, size_t n)
 	}
 	msg[0] = '\0';
 	if (status & GNUTLS_CERT_SIGNER_NOT_FOUND) {
-		cat(msg, n, "server certificate is signed by an unknown CA "
-		    "(issuer \"%s\")", pc.issuer);
+		cat_peer(msg, n, "server certificate is signed by an unknown "
+		    "CA (issuer \"%s\")", pc.issuer);
 		status &= ~(GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_INVALID);
 	}
 	if (status & GNUTLS_CERT_UNEXPECTED_OWNER) {
@@ -120,7 +129,7 @@ explain_identity(gnutls_session_t s, const char *name, char *msg, size_t n)
 		cat(msg, n, "%sserver certificate rejected: ", *msg ? "; " : "");
 		cat(msg, n, "%s", verify_status_text(status, why, sizeof(why)));
 	}
-	cat(msg, n, " (subject \"%s\")", pc.subject);
+	cat_peer(msg, n, " (subject \"%s\")", pc.subject);
 out:
 	if (crt != NULL)
 		gnutls_x509_crt_deinit(crt);
@@ -138,7 +147,7 @@ accepted_issuers(const struct tlssess_certreq *req, char *msg, size_t n)
 	cat(msg, n, "%s", "; it accepts certificates issued by ");
 	for (i = 0; i < req->nissuers; i++) {
 		cat(msg, n, "%s\"", i ? ", " : "");
-		cat(msg, n, "%s\"", req->issuers[i]);
+		cat_peer(msg, n, "%s\"", req->issuers[i]);
 	}
 }
 
@@ -168,17 +177,41 @@ explain_alert(gnutls_session_t s, const struct tlssess_certreq *req,
 			return SEND_REFUSED;
 		}
 		break;
-	case GNUTLS_A_BAD_CERTIFICATE:
-	case GNUTLS_A_UNSUPPORTED_CERTIFICATE:
-	case GNUTLS_A_CERTIFICATE_REVOKED:
-	case GNUTLS_A_CERTIFICATE_EXPIRED:
-	case GNUTLS_A_CERTIFICATE_UNKNOWN:
+	/*
+	 * Each alert names its own cause: only unknown_ca is about who
+	 * issued our certificate, so only then are the issuers the server
+	 * accepts worth showing.
+	 */
 	case GNUTLS_A_UNKNOWN_CA:
-	case GNUTLS_A_ACCESS_DENIED:
 		if (req->sent) {
 			snprintf(msg, n, "server did not accept our certificate "
 			    "(alert %s)", an);
 			accepted_issuers(req, msg, n);
+			return SEND_REFUSED;
+		}
+		break;
+	case GNUTLS_A_ACCESS_DENIED:
+		snprintf(msg, n, "server's rules do not admit this certificate "
+		    "(alert %s): it verified it, but its access rules refuse "
+		    "it", an);
+		return SEND_REFUSED;
+	case GNUTLS_A_CERTIFICATE_REVOKED:
+		snprintf(msg, n, "server says our certificate is revoked (alert "
+		    "%s)", an);
+		return SEND_REFUSED;
+	case GNUTLS_A_CERTIFICATE_EXPIRED:
+		snprintf(msg, n, "server says our certificate has expired or is "
+		    "not yet valid (alert %s)", an);
+		return SEND_REFUSED;
+	case GNUTLS_A_UNSUPPORTED_CERTIFICATE:
+		snprintf(msg, n, "server did not accept our certificate (alert "
+		    "%s): is it meant for client authentication?", an);
+		return SEND_REFUSED;
+	case GNUTLS_A_BAD_CERTIFICATE:
+	case GNUTLS_A_CERTIFICATE_UNKNOWN:
+		if (req->sent) {
+			snprintf(msg, n, "server did not accept our certificate "
+			    "(alert %s)", an);
 			return SEND_REFUSED;
 		}
 		break;
@@ -206,9 +239,16 @@ explain_failure(gnutls_session_t s, int err, const struct tlssess_certreq *req,
 {
 	char	 why[256];
 
+	/* A server that does not speak TLS gets no TLS explanation. */
+	if (err != GNUTLS_E_FATAL_ALERT_RECEIVED &&
+	    err != GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR &&
+	    tlssess_not_tls(req, msg, n) != NULL)
+		return SEND_REFUSED;
+
 	switch (err) {
 	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
-		return explain_identity(s, name, msg, n);
+		return explain_identity(s,
+		    gnutls_session_get_verify_cert_status(s), name, msg, n);
 	case GNUTLS_E_FATAL_ALERT_RECEIVED:
 		return explain_alert(s, req, msg, n);
 	case TLSSESS_E_TIMEOUT:

@@ -23,4 +23,12 @@ int	 explain_failure(gnutls_session_t s, int err,
 	    const struct tlssess_certreq *req, const char *name, char *msg,
 	    size_t n);
 
+/*
+ * Fill msg with why the server's certificate was not accepted, given the
+ * verification status.  Certificate text in msg is escaped.  Returns
+ * SEND_IDENTITY.
+ */
+int	 explain_identity(gnutls_session_t s, unsigned int status,
+	    const char *name, char *msg, size_t n);
+
 #endif

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,23 +21,30 @@
 #include "child.h"
 #include "cli.h"
 #include "connect.h"
+#include "credpath.h"
 #include "diag.h"
 #include "explain.h"
 #include "peer.h"
 #include "pump.h"
 #include "send.h"
 #include "session.h"
+#include "textesc.h"
+#include "timefmt.h"
 #include "tlsconf.h"
 #include "tlsenv.h"
 #include "tlssess.h"
+#include "verify.h"
 
 #define DEFAULT_TARGET	"localhost:9443"
 #define DEFAULT_PORT	"9443"
-#define DEFAULT_CERT	"certs/client-cert.pem"
-#define DEFAULT_KEY	"certs/client-key.pem"
-#define DEFAULT_CA	"certs/ca-cert.pem"
+/* Looked up in $MTLS_DIR, ./certs, ~/.config/mtls, /etc/mtls (credpath). */
+#define DEFAULT_CERT	"client-cert.pem"
+#define DEFAULT_KEY	"client-key.pem"
+#define DEFAULT_CA	"ca-cert.pem"
 #define DEFAULT_TIMEOUT	30
 #define BYE_MS		5000
+#define STOP_BYE_MS	2000	/* a signal's close_notify: quickly */
+#define END_MS		1000	/* for the server's TCP end after ours */
 
 #define MAX_PINS	16
 #define MAX_CRLS	16
@@ -48,7 +56,7 @@ static const char synopsis[] =
     "                 [-c certfile] [-k keyfile] [-n servername]\n"
     "                 [-p priority] [-t seconds] [--crl file]\n"
     "                 [--pin sha256//base64] [--session file]\n"
-    "                 [host[:port]] [-- program [arg ...]]\n";
+    "                 [host[:port] | host port] [-- program [arg ...]]\n";
 
 static const char options_help[] =
     "  -C, --ca FILE         trusted CAs for the server's certificate\n"
@@ -66,15 +74,102 @@ static const char options_help[] =
     "                        (repeatable), besides normal verification\n"
     "  -p, --priority STRING GnuTLS priority string replacing the default\n"
     "      --require-ocsp    the server must staple a valid OCSP response\n"
-    "      --session FILE    resume the TLS session saved in FILE, and save\n"
-    "                        the new one there (mode 0600)\n"
+    "      --session FILE    resume the TLS session saved in FILE (made\n"
+    "                        under the same trust settings), and save the\n"
+    "                        new one there (mode 0600)\n"
     "      --strict          a private key others can read is fatal\n"
     "  -t, --timeout SECONDS bound connect and handshake (default 30), and\n"
     "                        idle waits when given\n"
     "  -V, --version         show the version and exit\n"
     "  -v, --verbose         show connection details on stderr\n"
     "  -- PROGRAM [ARG...]   PROGRAM talks to the server: its stdout is\n"
-    "                        sent, the replies are its stdin\n";
+    "                        sent, the replies are its stdin\n"
+    "Default files are looked for in $MTLS_DIR, ./certs,\n"
+    "${XDG_CONFIG_HOME:-~/.config}/mtls and /etc/mtls, in that order.\n";
+
+/* A default credential file, from the first place that has it. */
+static const char *
+find_default(const char *given, const char *name, const char *flag,
+    char *buf, size_t n)
+{
+	char	 err[1024];
+
+	if (given != NULL)
+		return given;
+	if (credpath_find(name, flag, buf, n, err, sizeof(err)) < 0)
+		die(SEND_USAGE, "%s", err);
+	return buf;
+}
+
+/* The signal that asks us to end (SIGHUP, SIGINT, SIGTERM), or 0. */
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+/*
+ * From here on SIGHUP, SIGINT and SIGTERM are held, and only the pump's
+ * wait (with *waitmask) lets them in: they end it at a known point, where
+ * our close_notify can still be sent.
+ */
+static void
+catch_stop_signals(sigset_t *waitmask)
+{
+	static const int sigs[] = { SIGHUP, SIGINT, SIGTERM };
+	struct sigaction sa;
+	sigset_t block;
+	size_t	 i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&block, sigs[i]);
+	}
+	sigprocmask(SIG_BLOCK, &block, waitmask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigdelset(waitmask, sigs[i]);
+}
+
+/*
+ * Tell the server why we refuse it, as gnutls-cli does, instead of just
+ * hanging up.  Bounded: the server may not read.
+ */
+static void
+refuse_server(gnutls_session_t s, int fd, gnutls_alert_description_t a)
+{
+	long long deadline = timefmt_monotonic_ms() + 1000;
+	int	 ret;
+
+	while ((ret = gnutls_alert_send(s, GNUTLS_AL_FATAL, a)) ==
+	    GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED)
+		if (timefmt_monotonic_ms() >= deadline ||
+		    tlssess_wait(s, fd, 100) < 0)
+			break;
+}
+
+/*
+ * After both close_notify: did the server close the TCP connection with
+ * a reset?  That is how a server that stopped reading our input tells us
+ * (a clean one closes with FIN).  Waits at most ms for the server's end.
+ */
+static int
+ended_with_reset(int fd, int ms)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	char	 c;
+	ssize_t	 r;
+
+	if (poll(&pfd, 1, ms) != 1)
+		return 0;
+	r = recv(fd, &c, 1, 0);
+	return r < 0 && errno == ECONNRESET;
+}
 
 /* -v: what was negotiated and who the server is. */
 static void
@@ -84,14 +179,17 @@ show_session(gnutls_session_t s)
 	unsigned int n = 0;
 	struct tlssess_info ti;
 	struct peer_cert pc;
+	char	 esc[1024];
 
 	tlssess_info(s, &ti);
 	warn("%s, %s, group %s, session %s", ti.version, ti.cipher, ti.group,
 	    ti.resumed ? "resumed" : "new");
 	chain = gnutls_certificate_get_peers(s, &n);
 	if (n > 0 && peer_describe_der(&chain[0], &pc) == 0) {
-		warn("server subject: %s", pc.subject);
-		warn("server issuer: %s", pc.issuer);
+		warn("server subject: %s", textesc(esc, sizeof(esc),
+		    pc.subject));
+		warn("server issuer: %s", textesc(esc, sizeof(esc),
+		    pc.issuer));
 		warn("server validity: %s to %s", pc.not_before_s,
 		    pc.not_after_s);
 		warn("server serial: %s", pc.serial);
@@ -127,7 +225,8 @@ pin_parse(const char *text, char out[45], char *err, size_t errlen)
  */
 static int
 check_extra(gnutls_session_t s, const struct tlsconf *conf, char pins[][45],
-    int npins, int require_ocsp, char *err, size_t errlen)
+    int npins, int require_ocsp, gnutls_alert_description_t *alert,
+    char *err, size_t errlen)
 {
 	const gnutls_datum_t *chain;
 	gnutls_x509_crt_t crt;
@@ -135,8 +234,10 @@ check_extra(gnutls_session_t s, const struct tlsconf *conf, char pins[][45],
 	char	 pin[45];
 	int	 i, ret;
 
+	*alert = GNUTLS_A_CERTIFICATE_UNKNOWN;
 	if (tlsconf_crl_stale(conf, err, errlen))
 		return SEND_IDENTITY;
+	*alert = GNUTLS_A_BAD_CERTIFICATE;
 	if (require_ocsp && !gnutls_ocsp_status_request_is_checked(s, 0)) {
 		snprintf(err, errlen, "server stapled no valid OCSP response "
 		    "(--require-ocsp)");
@@ -202,7 +303,7 @@ spawn_program(char **prog, gnutls_session_t s, int fd, struct child *c,
 		tlsenv_free(&e);
 		return -1;
 	}
-	rv = child_spawn(c, prog, envp, err, errlen);
+	rv = child_spawn(c, prog, envp, 0, err, errlen);
 	free(envp);
 	tlsenv_free(&e);
 	return rv;
@@ -222,7 +323,7 @@ end_program(struct child *c, const struct pump *p, int status, int verbose)
 	close(c->from_fd);
 	if (!p->out_closed)
 		close(c->to_fd);
-	st = child_reap(c->pid, 2000);
+	st = child_reap(c, 2000);
 	if (verbose || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		warn("program: %s", child_status(st, how, sizeof(how)));
 	if (status != SEND_OK)
@@ -261,12 +362,20 @@ main(int argc, char *argv[])
 	const char *target = DEFAULT_TARGET, *name = NULL;
 	const char *crls[MAX_CRLS];
 	char	 pins[MAX_PINS][45], **prog = NULL;
-	const char *sessfile = NULL;
+	struct session_file sf = { NULL, "", 0, NULL, 0 };
+	gnutls_alert_description_t alert;
+	sigset_t waitmask;
+	char	 hostport[ADDR_HOSTMAX + ADDR_PORTMAX + 4];
 	int	 npins = 0, require_ocsp = 0, i;
 	struct child c;
 	char	 err[1024], peer[ADDR_STRMAX];
+	char	 certbuf[CREDPATH_MAX], keybuf[CREDPATH_MAX];
+	char	 cabuf[CREDPATH_MAX];
 	int	 ch, fd, ret, status, verbose = 0, idle_s = 0;
 	int	 timeout_s = DEFAULT_TIMEOUT;
+
+	/* Descriptors 0-2 open before anything else is. */
+	cli_sane_fds();
 
 	/*
 	 * "-- PROGRAM [ARG...]" first: what follows the first "--" is the
@@ -285,9 +394,6 @@ main(int argc, char *argv[])
 
 	/* Options. */
 	memset(&f, 0, sizeof(f));
-	f.cert = DEFAULT_CERT;
-	f.key = DEFAULT_KEY;
-	f.ca = DEFAULT_CA;
 	f.crls = crls;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":C:c:hk:n:p:t:Vv", longopts,
@@ -315,7 +421,7 @@ main(int argc, char *argv[])
 			require_ocsp = 1;
 			break;
 		case OPT_SESSION:
-			sessfile = optarg;
+			sf.path = optarg;
 			break;
 		case OPT_STRICT:
 			f.strict = 1;
@@ -353,12 +459,29 @@ main(int argc, char *argv[])
 	argv += optind;
 
 	/* Defaults and sanity checks. */
-	if (argc > 1)
+	if (argc == 2 && strspn(argv[1], "0123456789") == strlen(argv[1]) &&
+	    argv[1][0] != '\0') {
+		/*
+		 * HOST PORT, as nc and ssh's ProxyCommand %h %p have it; git
+		 * passes an IPv6 address without brackets.
+		 */
+		if (argv[0][0] != '[' && strchr(argv[0], ':') != NULL)
+			snprintf(hostport, sizeof(hostport), "[%s]:%s", argv[0],
+			    argv[1]);
+		else if (argv[0][0] != '[' || strchr(argv[0], ']') == NULL ||
+		    strchr(argv[0], ']')[1] == '\0')
+			snprintf(hostport, sizeof(hostport), "%s:%s", argv[0],
+			    argv[1]);
+		else
+			die(SEND_USAGE, "%s: a port given twice", argv[0]);
+		target = hostport;
+	} else if (argc > 1)
 		die(SEND_USAGE, "unexpected argument \"%s\" (to run a "
 		    "program, put -- before it)", argv[1]);
-	if (argc == 1)
+	else if (argc == 1)
 		target = argv[0];
-	if (addr_parse(target, DEFAULT_PORT, 0, &a, err, sizeof(err)) < 0)
+	if (addr_parse(target, DEFAULT_PORT, 0, &a, err, sizeof(err)) < 0 ||
+	    addr_connectable(&a, target, err, sizeof(err)) < 0)
 		die(SEND_USAGE, "%s", err);
 	if (a.host[0] == '\0')
 		snprintf(a.host, sizeof(a.host), "localhost");
@@ -370,8 +493,17 @@ main(int argc, char *argv[])
 	/* Writing to a closed stdout is an error to report, not a death. */
 	cli_ignore_sigpipe();
 
-	/* Credentials. */
+	/* Credentials: a flag wins, else the first place that has each. */
+	f.cert = find_default(f.cert, DEFAULT_CERT, "-c FILE", certbuf,
+	    sizeof(certbuf));
+	f.key = find_default(f.key, DEFAULT_KEY, "-k FILE", keybuf,
+	    sizeof(keybuf));
+	f.ca = find_default(f.ca, DEFAULT_CA, "-C FILE", cabuf, sizeof(cabuf));
 	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
+		die(SEND_USAGE, "%s", err);
+	if (sf.path != NULL && (session_trust(&sf, conf, pins, npins,
+	    require_ocsp, name, err, sizeof(err)) < 0 ||
+	    session_load(&sf, name, verbose, err, sizeof(err)) < 0))
 		die(SEND_USAGE, "%s", err);
 
 	/* Connect and handshake. */
@@ -380,24 +512,53 @@ main(int argc, char *argv[])
 		die(SEND_NETWORK, "%s", err);
 	if ((ret = tlssess_client(&s, conf, fd, name, &req)) < 0)
 		die(SEND_NETWORK, "%s: %s", peer, gnutls_strerror(ret));
-	if (sessfile != NULL)
-		session_load(sessfile, name, s, verbose);
+	session_offer(&sf, s, verbose);
 	if ((ret = tlssess_handshake(s, fd, timeout_s * 1000)) < 0) {
 		status = explain_failure(s, ret, &req, name, err, sizeof(err));
+		if (ret == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
+			refuse_server(s, fd, verify_status_alert(
+			    gnutls_session_get_verify_cert_status(s)));
 		die(status, "%s: %s", peer, err);
 	}
 	if (verbose)
 		show_session(s);
-	if ((status = check_extra(s, conf, pins, npins, require_ocsp, err,
-	    sizeof(err))) != SEND_OK)
+	/*
+	 * A resumed session brings no certificate: GnuTLS has verified
+	 * nothing.  The chain it stored is judged again, now, as a full
+	 * handshake would judge it (CRLs, dates, name, purpose).
+	 */
+	if (gnutls_session_is_resumed(s)) {
+		unsigned int vst = 0;
+
+		if ((ret = gnutls_certificate_verify_peers(s, req.vdata, 2,
+		    &vst)) < 0)
+			vst = GNUTLS_CERT_INVALID;
+		if (vst != 0) {
+			status = explain_identity(s, vst, name, err,
+			    sizeof(err));
+			refuse_server(s, fd, verify_status_alert(vst));
+			die(status, "%s: %s (resumed session)", peer, err);
+		}
+	}
+	if ((status = check_extra(s, conf, pins, npins, require_ocsp, &alert,
+	    err, sizeof(err))) != SEND_OK) {
+		refuse_server(s, fd, alert);
 		die(status, "%s: %s", peer, err);
+	}
 
 	/* With a program: it talks to the server instead of stdin/stdout. */
 	if (prog != NULL && spawn_program(prog, s, fd, &c, err,
 	    sizeof(err)) < 0)
 		die(SEND_NETWORK, "%s", err);
 
-	/* Data, both ways at once, until both sides have closed. */
+	/* Signals from here on end us with our close_notify sent. */
+	catch_stop_signals(&waitmask);
+
+	/*
+	 * Data, both ways at once, until both sides have closed.  TLS 1.3
+	 * closes one direction at a time: after the server's close_notify
+	 * our input still goes out.  TLS 1.2's close_notify ends both.
+	 */
 	memset(&p, 0, sizeof(p));
 	p.s = s;
 	p.sock = fd;
@@ -405,14 +566,27 @@ main(int argc, char *argv[])
 	p.out_fd = prog ? c.to_fd : STDOUT_FILENO;
 	p.idle_ms = idle_s * 1000;
 	p.stop_at_peer_eof = prog == NULL;
+	p.half_close = gnutls_protocol_get_version(s) == GNUTLS_TLS1_3;
 	p.close_out = prog != NULL;
 	p.out_nonblock = prog != NULL;
+	p.out_may_close = prog != NULL;
+	p.exit_fd = prog ? c.exit_fd : 0;
+	p.exit_pid = prog ? c.pid : 0;
+	p.stop = &stop_signal;
+	p.sigmask = &waitmask;
 	status = SEND_OK;
 	switch (pump_run(&p)) {
 	case PUMP_DONE:
 		if (p.unsent > 0) {
 			warn("%s: server closed the connection before all "
-			    "input was sent", peer);
+			    "input was sent: not delivered (%llu bytes sent, "
+			    "at least %zu more not)", peer, p.bytes_out,
+			    p.unsent);
+			status = SEND_NETWORK;
+		} else if (ended_with_reset(fd, END_MS)) {
+			warn("%s: server stopped reading: some input not "
+			    "delivered (connection reset after its "
+			    "close_notify)", peer);
 			status = SEND_NETWORK;
 		}
 		break;
@@ -433,8 +607,13 @@ main(int argc, char *argv[])
 		status = SEND_NETWORK;
 		break;
 	case PUMP_PEER_VANISHED:
-		warn("%s: connection closed without close_notify; replies may "
-		    "be truncated", peer);
+		if (p.peer_closed)
+			warn("%s: server stopped reading: some input not "
+			    "delivered (%llu bytes sent, at least %zu "
+			    "more not)", peer, p.bytes_out, p.unsent);
+		else
+			warn("%s: connection closed without close_notify; "
+			    "replies may be truncated", peer);
 		status = SEND_NETWORK;
 		break;
 	case PUMP_TIMEOUT:
@@ -442,22 +621,35 @@ main(int argc, char *argv[])
 		tlssess_bye(s, fd, BYE_MS);
 		status = SEND_NETWORK;
 		break;
+	case PUMP_STOPPED:
+		/* Asked to end: the server still hears a clean end. */
+		tlssess_bye(s, fd, STOP_BYE_MS);
+		status = 128 + stop_signal;
+		break;
+	case PUMP_PROGRAM_KILLED:
+		/* Without close_notify: the server must not see a clean end. */
+		status = SEND_OK;	/* end_program gives 128 + signal */
+		break;
 	case PUMP_LOCAL_ERROR:
-		if (prog != NULL && p.local_errno == EPIPE) {
-			/* The program stopped reading: it has had its say. */
-			tlssess_bye(s, fd, BYE_MS);
-			break;
-		}
-		warn("%s: %s", prog ? prog[0] : "standard input or output",
-		    strerror(p.local_errno));
+		tlssess_bye(s, fd, BYE_MS);
+		if (p.local_out && p.local_errno == EPIPE)
+			warn("%s went away (replies not all written)",
+			    prog ? prog[0] : "the reader of standard output");
+		else
+			warn("%s: %s", prog ? prog[0] : p.local_out ?
+			    "standard output" : "standard input",
+			    strerror(p.local_errno));
 		status = SEND_NETWORK;
 		break;
 	}
 	if (verbose && status == SEND_OK)
 		warn("%llu bytes sent, %llu received, closed with close_notify",
 		    p.bytes_out, p.bytes_in);
-	if (sessfile != NULL && status == SEND_OK)
-		session_save(sessfile, name, s, verbose);
+	if (sf.path != NULL && status == SEND_OK)
+		session_save(&sf, name, s, verbose);
+	if (prog != NULL && p.unread > 0)
+		warn("%s: did not read the last %llu bytes of replies", prog[0],
+		    p.unread);
 	if (prog != NULL)
 		status = end_program(&c, &p, status, verbose);
 

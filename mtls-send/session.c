@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -6,81 +8,210 @@
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
 
 #include "diag.h"
-#include "fileio.h"
 #include "session.h"
 
-#define MAGIC	"mtls-session 1 "
+#define MAGIC		"mtls-session "
+#define VERSION		"mtls-session 2 "
+#define SESSION_MAX	(64 * 1024)
 
-void
-session_load(const char *path, const char *name, gnutls_session_t s,
-    int verbose)
+int
+session_trust(struct session_file *sf, const struct tlsconf *conf,
+    char pins[][45], int npins, int require_ocsp, const char *name,
+    char *err, size_t errlen)
 {
-	unsigned char *data, *nl;
-	size_t	 len, hlen;
-	char	 err[512];
-	gnutls_datum_t d;
+	gnutls_hash_hd_t h;
+	gnutls_datum_t der;
+	unsigned char md[32];
+	unsigned int i;
 	int	 ret;
 
-	if (file_read(path, &data, &len, err, sizeof(err)) < 0) {
-		if (verbose && errno != ENOENT)
-			warn("%s (no session resumed)", err);
-		return;
+	if ((ret = gnutls_hash_init(&h, GNUTLS_DIG_SHA256)) < 0) {
+		snprintf(err, errlen, "%s: %s", sf->path, gnutls_strerror(ret));
+		return -1;
 	}
-	nl = memchr(data, '\n', len);
-	hlen = strlen(MAGIC);
-	if (nl == NULL || (size_t)(nl - data) < hlen ||
-	    memcmp(data, MAGIC, hlen) != 0 ||
-	    (size_t)(nl - data) - hlen != strlen(name) ||
-	    memcmp(data + hlen, name, strlen(name)) != 0) {
-		if (verbose)
-			warn("%s: not a session for %s; ignored", path, name);
+	/* Each item tagged and NUL-ended, so no two settings hash alike. */
+	for (i = 0; i < conf->ncas; i++) {
+		if ((ret = gnutls_x509_crt_export2(conf->cas[i],
+		    GNUTLS_X509_FMT_DER, &der)) < 0) {
+			gnutls_hash_deinit(h, NULL);
+			snprintf(err, errlen, "%s: %s", sf->path,
+			    gnutls_strerror(ret));
+			return -1;
+		}
+		gnutls_hash(h, "ca", 3);
+		gnutls_hash(h, der.data, der.size);
+		gnutls_free(der.data);
+	}
+	for (i = 0; i < (unsigned int)npins; i++)
+		gnutls_hash(h, pins[i], strlen(pins[i]) + 1);
+	gnutls_hash(h, require_ocsp ? "ocsp" : "no-ocsp", require_ocsp ? 5 : 8);
+	gnutls_hash(h, name, strlen(name) + 1);
+	gnutls_hash_deinit(h, md);
+	for (i = 0; i < sizeof(md); i++)
+		snprintf(sf->trust + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+/* Read at most SESSION_MAX bytes of fd. */
+static ssize_t
+read_some(int fd, unsigned char *buf, size_t cap)
+{
+	size_t	 used = 0;
+	ssize_t	 r;
+
+	while (used < cap) {
+		r = read(fd, buf + used, cap - used);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		used += (size_t)r;
+	}
+	return (ssize_t)used;
+}
+
+int
+session_load(struct session_file *sf, const char *name, int verbose,
+    char *err, size_t errlen)
+{
+	unsigned char *data, *nl;
+	char	 want[512];
+	struct stat st;
+	ssize_t	 len;
+	int	 fd, rv = 0;
+
+	sf->writable = 0;
+	sf->data = NULL;
+	sf->len = 0;
+	/* Never through a link: it could point at a file of someone else's. */
+	if ((fd = open(sf->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			sf->writable = 1;
+		else if (errno == ELOOP)
+			warn("%s: a symbolic link; session not used or saved",
+			    sf->path);
+		else
+			warn("%s: %s; session not used or saved", sf->path,
+			    strerror(errno));
+		return 0;
+	}
+	if ((data = malloc(SESSION_MAX + 1)) == NULL) {
+		close(fd);
+		warn("%s: %s; session not used", sf->path, strerror(ENOMEM));
+		return 0;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		warn("%s: not a regular file; session not used or saved",
+		    sf->path);
 		goto out;
 	}
-	d.data = nl + 1;
-	d.size = (unsigned int)(len - (size_t)(nl + 1 - data));
-	if ((ret = gnutls_session_set_data(s, d.data, d.size)) < 0 &&
-	    verbose)
-		warn("%s: %s; ignored", path, gnutls_strerror(ret));
+	if ((len = read_some(fd, data, SESSION_MAX + 1)) < 0) {
+		warn("%s: %s; session not used or saved", sf->path,
+		    strerror(errno));
+		goto out;
+	}
+	/* Whatever else is wrong, a file that is not ours is never replaced. */
+	if (len > 0 && ((size_t)len < strlen(MAGIC) ||
+	    memcmp(data, MAGIC, strlen(MAGIC)) != 0)) {
+		snprintf(err, errlen, "%s: not an mtls-send session file; "
+		    "it would be overwritten", sf->path);
+		rv = -1;
+		goto out;
+	}
+	/* Anyone who can write it could send us to their server. */
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		warn("%s: %s; session not used or saved", sf->path,
+		    st.st_uid != geteuid() ? "owned by another user" :
+		    "writable by group or others");
+		goto out;
+	}
+	sf->writable = 1;
+	if (len == 0)
+		goto out;
+	if (len > SESSION_MAX) {
+		warn("%s: too large; session not used", sf->path);
+		goto out;
+	}
+	snprintf(want, sizeof(want), "%s%s %s\n", VERSION, sf->trust, name);
+	nl = memchr(data, '\n', (size_t)len);
+	if (nl == NULL || (size_t)(nl + 1 - data) != strlen(want) ||
+	    memcmp(data, want, strlen(want)) != 0) {
+		if (verbose)
+			warn("%s: not a session for %s under these trust "
+			    "settings; ignored", sf->path, name);
+		goto out;
+	}
+	/* Kept until offered: the session's secrets, wiped after. */
+	sf->len = (size_t)(data + len - (nl + 1));
+	memmove(data, nl + 1, sf->len);
+	sf->data = data;
+	data = NULL;
 out:
-	gnutls_memset(data, 0, len);
-	free(data);
+	if (data != NULL) {
+		gnutls_memset(data, 0, SESSION_MAX + 1);
+		free(data);
+	}
+	close(fd);
+	return rv;
 }
 
 void
-session_save(const char *path, const char *name, gnutls_session_t s,
-    int verbose)
+session_offer(struct session_file *sf, gnutls_session_t s, int verbose)
+{
+	int	 ret;
+
+	if (sf->data == NULL)
+		return;
+	if ((ret = gnutls_session_set_data(s, sf->data, sf->len)) < 0 &&
+	    verbose)
+		warn("%s: %s; ignored", sf->path, gnutls_strerror(ret));
+	gnutls_memset(sf->data, 0, SESSION_MAX + 1);
+	free(sf->data);
+	sf->data = NULL;
+}
+
+void
+session_save(const struct session_file *sf, const char *name,
+    gnutls_session_t s, int verbose)
 {
 	gnutls_datum_t d = { NULL, 0 };
 	char	 tmp[4096];
 	FILE	*f;
 	int	 fd, ret, ok;
 
+	if (!sf->writable)
+		return;
 	/* TLS 1.3: the data is there once the server's ticket arrived. */
 	if ((ret = gnutls_session_get_data2(s, &d)) < 0 || d.size == 0) {
 		if (verbose)
-			warn("%s: no session to save (%s)", path,
+			warn("%s: no session to save (%s)", sf->path,
 			    ret < 0 ? gnutls_strerror(ret) : "no ticket");
 		gnutls_free(d.data);
 		return;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) < 0 || (f = fdopen(fd, "w")) == NULL) {
+	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", sf->path, (long)getpid());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0 || (f = fdopen(fd, "w")) == NULL) {
 		warn("%s: %s", tmp, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		gnutls_free(d.data);
 		return;
 	}
-	ok = fprintf(f, "%s%s\n", MAGIC, name) > 0 &&
+	ok = fprintf(f, "%s%s %s\n", VERSION, sf->trust, name) > 0 &&
 	    fwrite(d.data, 1, d.size, f) == d.size;
 	ok = fclose(f) == 0 && ok;
 	gnutls_memset(d.data, 0, d.size);
 	gnutls_free(d.data);
-	if (!ok || rename(tmp, path) < 0) {
-		warn("%s: %s", path, strerror(errno));
+	if (!ok || rename(tmp, sf->path) < 0) {
+		warn("%s: %s", sf->path, strerror(errno));
 		unlink(tmp);
 	}
 }

@@ -1,24 +1,56 @@
 /*
  * session: --session FILE, TLS session resumption across runs.
  *
- * The file holds one line "mtls-session 1 NAME" (the server name it was
- * made for) and GnuTLS's session data.  It is written mode 0600, by
- * rename, so a reader never sees half a file.
+ * The file holds one line "mtls-session 2 TRUST NAME" and GnuTLS's session
+ * data.  NAME is the server name the session was made for; TRUST is the
+ * SHA-256 (hex) of what decided to trust that server: the CA certificates,
+ * the --pin values, --require-ocsp and the name.  A session is offered only
+ * under the same TRUST, and the caller verifies the server's chain again
+ * after a resumption (with today's CRLs and clock).  The file is written
+ * mode 0600, by rename, so a reader never sees half a file.
  */
 #ifndef MTLS_SESSION_H
 #define MTLS_SESSION_H
 
+#include <stddef.h>
+
 #include <gnutls/gnutls.h>
 
+#include "tlsconf.h"
+
+struct session_file {
+	const char	*path;
+	char		 trust[65];	/* hex SHA-256 of the trust settings */
+	int		 writable;	/* absent, or one of ours: may save */
+	unsigned char	*data;		/* the saved session, until offered */
+	size_t		 len;
+};
+
 /*
- * Offer the session saved in path for name.  A missing, stale or foreign
- * file is not an error: it is ignored, with a note under verbose.
+ * The digest of the trust settings for name into sf->trust.  Returns 0, or
+ * -1 with the reason in err.
  */
-void	 session_load(const char *path, const char *name, gnutls_session_t s,
+int	 session_trust(struct session_file *sf, const struct tlsconf *conf,
+	    char pins[][45], int npins, int require_ocsp, const char *name,
+	    char *err, size_t errlen);
+
+/*
+ * Look at sf->path before connecting.  A file that exists and is not one
+ * of ours (no "mtls-session " line) is an error: -1 with the reason in
+ * err, for the caller to exit with.  A symbolic link, a file that is not
+ * a regular file we own, writable by others, or made for another name or
+ * other trust settings, is ignored with a warning.  Otherwise the saved
+ * session is kept in sf for session_offer().  Returns 0.
+ */
+int	 session_load(struct session_file *sf, const char *name, int verbose,
+	    char *err, size_t errlen);
+
+/* Offer the session session_load() found on s, and forget it. */
+void	 session_offer(struct session_file *sf, gnutls_session_t s,
 	    int verbose);
 
-/* Save s for name in path; a failure is a warning, not an error. */
-void	 session_save(const char *path, const char *name, gnutls_session_t s,
-	    int verbose);
+/* Save s for name; a failure is a warning, not an error. */
+void	 session_save(const struct session_file *sf, const char *name,
+	    gnutls_session_t s, int verbose);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,6 +28,23 @@
 #define KEEPALIVE_IDLE_S	60
 #define KEEPALIVE_INTVL_S	15
 #define KEEPALIVE_COUNT		4
+
+/*
+ * Set by SIGTERM: the connection's socket, so the handler can end our
+ * reading (shutdown(2) is async-signal-safe and wakes poll), and whether
+ * it did, so we send close_notify and log why we ended.
+ */
+static volatile sig_atomic_t term_fd = -1;
+static volatile sig_atomic_t term_seen;
+
+void
+conn_on_sigterm(int sig)
+{
+	(void)sig;
+	term_seen = 1;
+	if (term_fd >= 0)
+		shutdown(term_fd, SHUT_RD);
+}
 
 /*
  * Tell the client why it was refused, with the alert the TLS specification
@@ -291,6 +309,12 @@ echo_run(gnutls_session_t s, int fd, const char *peer,
 	switch (pump_run(p)) {
 	case PUMP_DONE:
 		return CONN_OK;
+	case PUMP_PEER_VANISHED:
+		if (!term_seen)
+			return CONN_BROKEN;
+		/* Our own shutdown(SHUT_RD), not the peer: say goodbye. */
+		tlssess_bye(s, fd, BYE_MS);
+		return CONN_OK;
 	case PUMP_TIMEOUT:
 		/* A close_notify still tells the client it was not cut off. */
 		tlssess_bye(s, fd, BYE_MS);
@@ -365,6 +389,9 @@ conn_serve(int fd, const struct sockaddr_storage *from, const char *peer,
 		}
 		logline_emit(&l);
 	}
+	term_fd = fd;
+	if (term_seen)		/* the signal came before we were ready */
+		shutdown(fd, SHUT_RD);
 	/* Replies go out as soon as they are ready: no delayed-ACK stall. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	keepalive(fd);
@@ -433,32 +460,32 @@ conn_serve(int fd, const struct sockaddr_storage *from, const char *peer,
 	/* Authenticated: no longer one of the handshakes --max-startups bounds. */
 	if (sl != NULL)
 		slots_set_authed(sl, slot);
-	if ((ret = tlssess_send_tickets(s, fd, o->handshake_s * 1000)) < 0 &&
-	    o->verbosity >= LOG_VERBOSE) {
-		logline_begin(&l, id, "tickets-not-sent");
-		logline_str(&l, "reason", tlssess_why(s, ret, why,
-		    sizeof(why)));
-		logline_emit(&l);
-	}
 	if (o->verbosity >= LOG_NORMAL)
 		log_handshake(s, id, o->verbosity, rule);
 
-	if (o->prog != NULL)
+	if (o->prog != NULL) {
 		status = exec_run(s, fd, rule, o->proxy ? &ph : NULL, o, &p,
 		    progst, sizeof(progst));
-	else
+		/* Ended by the server's shutdown: the client still hears so. */
+		if (term_seen && tlssess_bye(s, fd, BYE_MS) == 0)
+			status = CONN_OK;
+	} else
 		status = echo_run(s, fd, peer, o, &p, &e);
 
 	if (o->verbosity >= LOG_NORMAL || status != CONN_OK) {
 		logline_begin(&l, id, "closed");
-		logline_str(&l, "end", pump_end_name(p.end));
-		if (p.tls_err != 0)
+		logline_str(&l, "end", term_seen ? "shutdown" :
+		    pump_end_name(p.end));
+		/* Our own shutdown(2) is not the peer's doing. */
+		if (p.tls_err != 0 && !term_seen)
 			logline_str(&l, "reason", tlssess_why(s, p.tls_err,
 			    why, sizeof(why)));
 		if (p.reneg_refused)
 			logline_str(&l, "renegotiation", "refused");
 		logline_fmt(&l, "bytes_in", "%llu", p.bytes_in);
 		logline_fmt(&l, "bytes_out", "%llu", p.bytes_out);
+		if (p.unread > 0)
+			logline_fmt(&l, "unread", "%llu", p.unread);
 		if (o->prog != NULL) {
 			logline_str(&l, "program", progst);
 			logline_str(&l, "client_subject", pc.subject);

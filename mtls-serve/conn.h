@@ -34,4 +34,11 @@ int	 conn_serve(int fd, const struct sockaddr_storage *from,
  */
 void	 conn_refuse(int fd, int alert);
 
+/*
+ * The SIGTERM handler of a connection's process (the server's second
+ * gear): the connection stops reading, sends close_notify and ends,
+ * logged as end=shutdown.  Async-signal-safe.
+ */
+void	 conn_on_sigterm(int sig);
+
 #endif

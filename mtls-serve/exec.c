@@ -1,10 +1,14 @@
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+
+#include <linux/sockios.h>
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -15,6 +19,7 @@
 #include "exec.h"
 #include "logline.h"
 #include "privdrop.h"
+#include "timefmt.h"
 #include "tlsenv.h"
 #include "tlssess.h"
 
@@ -62,6 +67,26 @@ endpoint(const struct sockaddr_storage *ss, int ok, const char *envhost,
 	snprintf(port, pn, "%s", p ? p : "0");
 }
 
+/*
+ * The program did not read all the client sent.  The client must learn
+ * that, and it cannot from a close_notify, which says only that our
+ * output is complete: once our output (and close_notify) has reached the
+ * client's kernel, the connection is reset instead of closed.
+ */
+static void
+reset_after_drain(int fd)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct linger lg = { 1, 0 };
+	long long deadline = timefmt_monotonic_ms() + GRACE_MS;
+	int	 queued;
+
+	while (ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0 &&
+	    timefmt_monotonic_ms() < deadline)
+		nanosleep(&ts, NULL);
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
 int
 exec_run(gnutls_session_t s, int fd, const char *rule,
     const struct proxyhdr *ph, const struct serve_opts *o, struct pump *p,
@@ -101,7 +126,7 @@ exec_run(gnutls_session_t s, int fd, const char *rule,
 		    "fit", e.lost);
 	else if ((envp = tlsenv_environ(&e)) == NULL)
 		snprintf(err, sizeof(err), "out of memory");
-	if (envp == NULL || child_spawn_as(&c, o->prog, envp,
+	if (envp == NULL || child_spawn_as(&c, o->prog, envp, 1,
 	    o->exec_user ? become : NULL, (void *)o->exec_user, err,
 	    sizeof(err)) < 0) {
 		logline_begin(&l, 0, "error");
@@ -117,7 +142,14 @@ exec_run(gnutls_session_t s, int fd, const char *rule,
 	free(envp);
 	tlsenv_free(&e);
 
-	/* Both ways at once; the program's stdin closes at the peer's end. */
+	/*
+	 * Both ways at once, a half-close per direction: the program's stdin
+	 * closes at the client's close_notify, our close_notify follows the
+	 * end of its stdout.  A program that stops reading still gets all
+	 * its output through.  In TLS 1.2 a close_notify ends the whole
+	 * session, so ours waits until the program exited or the client
+	 * closed; in TLS 1.3 it closes our direction only (RFC 8446 6.1).
+	 */
 	memset(p, 0, sizeof(*p));
 	p->s = s;
 	p->sock = fd;
@@ -125,6 +157,12 @@ exec_run(gnutls_session_t s, int fd, const char *rule,
 	p->out_fd = c.to_fd;
 	p->close_out = 1;
 	p->out_nonblock = 1;
+	p->out_may_close = 1;
+	/* Without a pidfd the program's exit is not seen: do not wait for it. */
+	p->hold_bye = gnutls_protocol_get_version(s) != GNUTLS_TLS1_3 &&
+	    c.exit_fd > 0;
+	p->exit_fd = c.exit_fd;
+	p->exit_pid = c.pid;
 	p->idle_ms = o->timeout_s * 1000;
 	pump_run(p);
 	close(c.from_fd);
@@ -134,19 +172,17 @@ exec_run(gnutls_session_t s, int fd, const char *rule,
 	switch (p->end) {
 	case PUMP_DONE:
 		status = CONN_OK;
+		if (p->unread > 0)
+			reset_after_drain(fd);
 		break;
 	case PUMP_TIMEOUT:
 		tlssess_bye(s, fd, BYE_MS);
 		status = CONN_TIMEOUT;
 		break;
-	case PUMP_LOCAL_ERROR:
-		/* The program stopped reading (EPIPE): it has had its say. */
-		tlssess_bye(s, fd, BYE_MS);
-		status = p->local_errno == EPIPE ? CONN_OK : CONN_BROKEN;
-		break;
 	default:
+		/* A program killed by a signal: no close_notify. */
 		status = CONN_BROKEN;
 	}
-	child_status(child_reap(c.pid, GRACE_MS), progst, n);
+	child_status(child_reap(&c, GRACE_MS), progst, n);
 	return status;
 }

@@ -80,9 +80,9 @@ listen_open(const struct addr *a, int reuseport, struct listeners *l,
 {
 	struct addrinfo hints, *res, *ai;
 	char	 port[ADDR_PORTMAX];
-	int	 fd, ret, v6only;
+	int	 fd, ret, v6only, first;
 
-	memset(l, 0, sizeof(*l));
+	first = l->n;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
@@ -108,8 +108,14 @@ listen_open(const struct addr *a, int reuseport, struct listeners *l,
 			fd = bind_one((struct sockaddr *)&s4, sizeof(s4), 0,
 			    reuseport, err, errlen);
 		}
-		if (fd < 0)
+		if (fd < 0 || l->n == LISTEN_MAX) {
+			if (fd >= 0) {
+				snprintf(err, errlen, "more than %d listening "
+				    "sockets", LISTEN_MAX);
+				close(fd);
+			}
 			return -1;
+		}
 		record(l, fd);
 		return 0;
 	}
@@ -121,8 +127,8 @@ listen_open(const struct addr *a, int reuseport, struct listeners *l,
 	}
 	for (ai = res; ai != NULL && l->n < LISTEN_MAX; ai = ai->ai_next) {
 		/* Port 0: the first socket picks it, the others share it. */
-		if (l->n > 0 && strcmp(a->port, "0") == 0) {
-			int	 p = bound_port(l->fd[0]);
+		if (l->n > first && strcmp(a->port, "0") == 0) {
+			int	 p = bound_port(l->fd[first]);
 
 			if (ai->ai_family == AF_INET6)
 				((struct sockaddr_in6 *)ai->ai_addr)->sin6_port
@@ -142,7 +148,12 @@ listen_open(const struct addr *a, int reuseport, struct listeners *l,
 		record(l, fd);
 	}
 	freeaddrinfo(res);
-	return l->n > 0 ? 0 : -1;
+	if (l->n == first) {
+		snprintf(err, errlen, "cannot listen on %s: more than %d "
+		    "listening sockets", a->host, LISTEN_MAX);
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -20,8 +20,9 @@ struct listeners {
  * Bind and listen on a.  No host: every address, IPv6 and IPv4 on one
  * dual-stack socket (IPv4 alone where the host has no IPv6).  A name
  * with several addresses gets a socket each; port 0 picks one free port
- * for them all.  With reuseport, SO_REUSEPORT lets other processes bind
- * the same port.  Returns 0, or -1 with a reason in err.
+ * for them all.  The sockets are added to those already in l (start
+ * from a zeroed l).  With reuseport, SO_REUSEPORT lets other processes
+ * bind the same port.  Returns 0, or -1 with a reason in err.
  */
 int	 listen_open(const struct addr *a, int reuseport, struct listeners *l,
 	    char *err, size_t errlen);

@@ -18,8 +18,10 @@
 #include <gnutls/gnutls.h>
 
 #include "addr.h"
+#include "child.h"
 #include "conn.h"
 #include "cli.h"
+#include "credpath.h"
 #include "diag.h"
 #include "listen.h"
 #include "logline.h"
@@ -31,18 +33,20 @@
 
 #define DEFAULT_LISTEN		":9443"
 #define DEFAULT_PORT		"9443"
-#define DEFAULT_CERT		"certs/server-cert.pem"
-#define DEFAULT_KEY		"certs/server-key.pem"
-#define DEFAULT_CA		"certs/ca-cert.pem"
+/* Looked up in $MTLS_DIR, ./certs, ~/.config/mtls, /etc/mtls (credpath). */
+#define DEFAULT_CERT		"server-cert.pem"
+#define DEFAULT_KEY		"server-key.pem"
+#define DEFAULT_CA		"ca-cert.pem"
 #define DEFAULT_TIMEOUT		30
 #define DEFAULT_HANDSHAKE	10
+#define DEFAULT_DRAIN		30
 #define DEFAULT_MAX_CONNS	64
-#define DEFAULT_MAX_STARTUPS	10
+#define DEFAULT_MAX_STARTUPS	32
 
 enum {
-	OPT_ALLOW = 256, OPT_CRL, OPT_EXEC_USER, OPT_HANDSHAKE, OPT_MAX_PER_IP,
-	OPT_MAX_STARTUPS, OPT_OCSP, OPT_STRICT, OPT_PROXY, OPT_PROXY_FROM,
-	OPT_TICKET_KEY, OPT_GEN_TICKET_KEY, OPT_REUSEPORT
+	OPT_ALLOW = 256, OPT_CRL, OPT_DRAIN, OPT_EXEC_USER, OPT_HANDSHAKE,
+	OPT_MAX_PER_IP, OPT_MAX_STARTUPS, OPT_OCSP, OPT_STRICT, OPT_PROXY,
+	OPT_PROXY_FROM, OPT_TICKET_KEY, OPT_GEN_TICKET_KEY, OPT_REUSEPORT
 };
 
 static const char synopsis[] =
@@ -50,11 +54,11 @@ static const char synopsis[] =
     "                  [--strict] [-C cafile] [-c certfile]\n"
     "                  [-k keyfile] [-l [addr]:port] [-m maxconns]\n"
     "                  [-p priority] [-t seconds] [-u user] [--allow rule]\n"
-    "                  [--crl file] [--exec-user user]\n"
-    "                  [--handshake-timeout seconds] [--max-per-ip n]\n"
-    "                  [--max-startups n] [--ocsp-response file]\n"
-    "                  [--proxy-from cidr] [--ticket-key file]\n"
-    "                  [-- program [arg ...]]\n"
+    "                  [--crl file] [--drain-timeout seconds]\n"
+    "                  [--exec-user user] [--handshake-timeout seconds]\n"
+    "                  [--max-per-ip n] [--max-startups n]\n"
+    "                  [--ocsp-response file] [--proxy-from cidr]\n"
+    "                  [--ticket-key file] [-- program [arg ...]]\n"
     "       mtls-serve --generate-ticket-key\n";
 
 static const char options_help[] =
@@ -62,10 +66,14 @@ static const char options_help[] =
     "                        cn:GLOB ou:GLOB dns:GLOB uri:GLOB email:GLOB\n"
     "                        sha256:HEX pin-sha256:BASE64\n"
     "  -C, --ca FILE         trusted CAs for client certificates\n"
-    "                        (default " DEFAULT_CA ")\n"
+    "                        (default " DEFAULT_CA ", see below)\n"
     "  -c, --cert FILE       server certificate chain, leaf first, or a\n"
     "                        pkcs11: URI (default " DEFAULT_CERT ")\n"
     "      --crl FILE        refuse clients this CRL revokes (repeatable)\n"
+    "      --drain-timeout SECONDS\n"
+    "                        at SIGTERM/SIGINT, wait this long for open\n"
+    "                        connections (default 30); a second signal\n"
+    "                        ends them at once\n"
     "      --exec-user USER  run the program of -- as USER (needs root)\n"
     "      --generate-ticket-key\n"
     "                        print a new --ticket-key file's contents\n"
@@ -78,13 +86,13 @@ static const char options_help[] =
     "  -l, --listen [ADDR]:PORT\n"
     "                        where to listen (default " DEFAULT_LISTEN
     ", all addresses;\n"
-    "                        port 0 picks a free port)\n"
+    "                        port 0 picks a free port; repeatable)\n"
     "  -m, --max-conns N     serve at most N clients at once; more are\n"
     "                        refused with an alert and logged (default 64)\n"
     "      --max-per-ip N    serve at most N clients from one address\n"
     "                        (IPv6: from one /64)\n"
     "      --max-startups N  at most N connections still in their handshake;\n"
-    "                        the oldest is dropped for a new one (default 10)\n"
+    "                        the oldest is dropped for a new one (default 32)\n"
     "      --ocsp-response FILE\n"
     "                        staple this DER OCSP response\n"
     "  -p, --priority STRING GnuTLS priority string replacing the default\n"
@@ -105,7 +113,9 @@ static const char options_help[] =
     "  -V, --version         show the version and exit\n"
     "  -v, --verbose         log more detail per connection\n"
     "  -- PROGRAM [ARG...]   run PROGRAM per connection, joined to the\n"
-    "                        decrypted stream, instead of echoing\n";
+    "                        decrypted stream, instead of echoing\n"
+    "Default files are looked for in $MTLS_DIR, ./certs,\n"
+    "${XDG_CONFIG_HOME:-~/.config}/mtls and /etc/mtls, in that order.\n";
 
 /* The server's own certificate, once, so the log says what it serves. */
 static void
@@ -126,11 +136,31 @@ log_identity(const struct tlsconf *conf, const char *certpath)
 		/* Issued by CAs not in --ca: checked against client chains. */
 		logline_fmt(&l, "crls_deferred", "%u", conf->ndeferred);
 	logline_emit(&l);
-	if (pc.not_after < time(NULL))
-		warn("%s: certificate expired %s", certpath, pc.not_after_s);
-	else if (pc.not_before > time(NULL))
-		warn("%s: certificate not valid before %s", certpath,
-		    pc.not_before_s);
+	if (pc.not_after < time(NULL) || pc.not_before > time(NULL)) {
+		/* Every client will refuse it: say so before the first. */
+		logline_begin(&l, 0, "certificate-invalid");
+		logline_str(&l, "level", "warning");
+		logline_str(&l, "file", certpath);
+		if (pc.not_after < time(NULL))
+			logline_str(&l, "expired", pc.not_after_s);
+		else
+			logline_str(&l, "not_before", pc.not_before_s);
+		logline_emit(&l);
+	}
+}
+
+/* A default credential file, from the first place that has it. */
+static const char *
+find_default(const char *given, const char *name, const char *flag,
+    char *buf, size_t n)
+{
+	char	 err[1024];
+
+	if (given != NULL)
+		return given;
+	if (credpath_find(name, flag, buf, n, err, sizeof(err)) < 0)
+		die(2, "%s", err);
+	return buf;
 }
 
 static void
@@ -208,6 +238,7 @@ main(int argc, char *argv[])
 		{ "ca",		required_argument,	NULL, 'C' },
 		{ "cert",	required_argument,	NULL, 'c' },
 		{ "crl",	required_argument,	NULL, OPT_CRL },
+		{ "drain-timeout", required_argument,	NULL, OPT_DRAIN },
 		{ "exec-user",	required_argument,	NULL, OPT_EXEC_USER },
 		{ "generate-ticket-key", no_argument,	NULL,
 		    OPT_GEN_TICKET_KEY },
@@ -240,9 +271,15 @@ main(int argc, char *argv[])
 	struct listeners l;
 	struct addr a;
 	const char *crls[SERVE_MAX_CRLS];
+	const char *listen_at[LISTEN_MAX];
+	char	 certbuf[CREDPATH_MAX], keybuf[CREDPATH_MAX];
+	char	 cabuf[CREDPATH_MAX];
 	char	 err[1024], peer[ADDR_STRMAX], *pin;
 	char	 key[2 * TLSCONF_TICKET_KEY_SIZE + 1];
-	int	 ch, status, ret, genkey = 0;
+	int	 ch, status, ret, nlisten = 0, i, genkey = 0;
+
+	/* Descriptors 0-2 open before anything else is. */
+	cli_sane_fds();
 
 	/*
 	 * Not dumpable: no core file with the key in it, and a process of
@@ -254,13 +291,10 @@ main(int argc, char *argv[])
 	/* Options. */
 	memset(&o, 0, sizeof(o));
 	memset(&f, 0, sizeof(f));
-	o.listen = DEFAULT_LISTEN;
 	o.timeout_s = DEFAULT_TIMEOUT;
 	o.handshake_s = DEFAULT_HANDSHAKE;
+	o.drain_s = DEFAULT_DRAIN;
 	o.max_conns = DEFAULT_MAX_CONNS;
-	f.cert = DEFAULT_CERT;
-	f.key = DEFAULT_KEY;
-	f.ca = DEFAULT_CA;
 	f.server = 1;
 	f.crls = crls;
 	opterr = 0;	/* our own messages, named by the short program name */
@@ -284,6 +318,10 @@ main(int argc, char *argv[])
 				die(2, "--crl: at most %d files",
 				    SERVE_MAX_CRLS);
 			crls[f.ncrls++] = optarg;
+			break;
+		case OPT_DRAIN:
+			o.drain_s = cli_number(optarg, "--drain-timeout", 0,
+			    86400);
 			break;
 		case OPT_EXEC_USER:
 			o.exec_user = optarg;
@@ -344,7 +382,10 @@ main(int argc, char *argv[])
 			f.key = optarg;
 			break;
 		case 'l':
-			o.listen = optarg;
+			if (nlisten == LISTEN_MAX)
+				die(2, "--listen: at most %d addresses",
+				    LISTEN_MAX);
+			listen_at[nlisten++] = optarg;
 			break;
 		case 'm':
 			o.max_conns = cli_number(optarg, "--max-conns", 1, 100000);
@@ -420,13 +461,34 @@ main(int argc, char *argv[])
 	if (o.exec_user != NULL && privdrop_check("--exec-user", o.exec_user,
 	    err, sizeof(err)) < 0)
 		die(2, "%s", err);
-	if (addr_parse(o.listen, DEFAULT_PORT, 1, &a, err, sizeof(err)) < 0)
-		die(2, "--listen %s", err);
+	if (nlisten == 0)
+		listen_at[nlisten++] = DEFAULT_LISTEN;
+	for (i = 0; i < nlisten; i++)
+		if (addr_parse(listen_at[i], DEFAULT_PORT, 1, &a, err,
+		    sizeof(err)) < 0)
+			die(2, "--listen %s", err);
 	if (o.user != NULL && privdrop_check("--user", o.user, err, sizeof(err)) < 0)
+		die(2, "%s", err);
+	if (o.prog != NULL && child_check(o.prog[0], err, sizeof(err)) < 0)
 		die(2, "%s", err);
 
 	/* Writing to a vanished peer must be an error, not a death. */
 	cli_ignore_sigpipe();
+
+	/*
+	 * Usage errors are behind us: from here on everything mtls-serve
+	 * writes to stderr is a log line, key=value, fatal errors and
+	 * warnings too.
+	 */
+	diag_set_sink(logline_diag);
+
+	/* Defaults: the first place that has each file; a flag wins. */
+	f.cert = find_default(f.cert, DEFAULT_CERT, "-c FILE", certbuf,
+	    sizeof(certbuf));
+	f.key = find_default(f.key, DEFAULT_KEY, "-k FILE", keybuf,
+	    sizeof(keybuf));
+	f.ca = find_default(f.ca, DEFAULT_CA, "-C FILE", cabuf,
+	    sizeof(cabuf));
 
 	/* The token PIN leaves the environment before anything can read it. */
 	f.pin = pin = tlsconf_take_pin();
@@ -449,8 +511,14 @@ main(int argc, char *argv[])
 	/* Bind, or take the sockets a service manager passed. */
 	if ((ret = listen_inherited(&l, err, sizeof(err))) < 0)
 		die(2, "%s", err);
-	if (ret == 0 && listen_open(&a, o.reuseport, &l, err, sizeof(err)) < 0)
-		die(1, "%s", err);
+	for (i = 0; ret == 0 && i < nlisten; i++) {
+		/* Parsed above; each -l adds its sockets. */
+		addr_parse(listen_at[i], DEFAULT_PORT, 1, &a, err,
+		    sizeof(err));
+		if (listen_open(&a, o.reuseport, &l, err,
+		    sizeof(err)) < 0)
+			die(1, "%s", err);
+	}
 	log_identity(conf, f.cert);
 
 	/* Privileges: none needed from here on. */

@@ -16,10 +16,10 @@
 enum verbosity { LOG_QUIET = -1, LOG_NORMAL = 0, LOG_VERBOSE = 1 };
 
 struct serve_opts {
-	const char	*listen;	/* [ADDR]:PORT */
 	int		 raw;		/* echo bytes, not decorated lines */
 	int		 timeout_s;	/* idle limit; 0: none */
 	int		 handshake_s;	/* handshake limit */
+	int		 drain_s;	/* at shutdown, wait this long */
 	int		 max_conns;	/* concurrent children */
 	int		 max_startups;	/* of which still in their handshake */
 	int		 max_per_ip;	/* per address (IPv6: per /64) */

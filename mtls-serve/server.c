@@ -30,6 +30,7 @@
 struct sigs {
 	int	 fd;
 	int	 term;		/* SIGTERM or SIGINT received (its number) */
+	int	 nterm;		/* how many of them */
 	int	 hup;
 	int	 chld;
 };
@@ -45,6 +46,7 @@ sigs_read(struct sigs *g)
 		case SIGTERM:
 		case SIGINT:
 			g->term = (int)si.ssi_signo;
+			g->nterm++;
 			break;
 		case SIGHUP:
 			g->hup = 1;
@@ -59,8 +61,6 @@ sigs_read(struct sigs *g)
 /* How long accepting pauses after an accept() error, at first and at most. */
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	2000
-/* How long the drain at shutdown lasts when -t 0 sets no idle limit. */
-#define DRAIN_MS	30000
 
 struct children {
 	pid_t		*pid;		/* 0: free slot */
@@ -145,6 +145,7 @@ reload(struct tlsconf **conf, const struct tlsconf_files *f)
 	    sizeof(keyerr));
 	if (keyerr[0] != '\0') {
 		logline_begin(&l, 0, "reload-failed");
+		logline_str(&l, "level", "error");
 		logline_str(&l, "reason", keyerr);
 		logline_str(&l, "part", "certificate and key");
 		logline_str(&l, "keeping", "the previous certificate and key");
@@ -152,6 +153,7 @@ reload(struct tlsconf **conf, const struct tlsconf_files *f)
 	}
 	if (fresh == NULL) {
 		logline_begin(&l, 0, "reload-failed");
+		logline_str(&l, "level", "error");
 		logline_str(&l, "reason", err);
 		logline_str(&l, "keeping", "the previous credentials");
 		logline_emit(&l);
@@ -206,6 +208,7 @@ reap(struct children *c, enum verbosity v)
 		if (WIFSIGNALED(st)) {
 			/* A crash is always worth a line. */
 			logline_begin(&l, c->id[i], "child-died");
+			logline_str(&l, "level", "error");
 			logline_fmt(&l, "pid", "%ld", (long)pid);
 			logline_fmt(&l, "signal", "%d", WTERMSIG(st));
 			logline_emit(&l);
@@ -216,6 +219,7 @@ reap(struct children *c, enum verbosity v)
 			 * exit() in a library).  Always worth a line too.
 			 */
 			logline_begin(&l, c->id[i], "child-died");
+			logline_str(&l, "level", "error");
 			logline_fmt(&l, "pid", "%ld", (long)pid);
 			logline_fmt(&l, "status", "%d", WEXITSTATUS(st));
 			logline_emit(&l);
@@ -247,6 +251,9 @@ child(int fd, const struct sockaddr_storage *from, const char *peer,
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &sa, NULL);
+	/* SIGTERM (the parent's second gear): close_notify, then out. */
+	sa.sa_handler = conn_on_sigterm;
+	sigaction(SIGTERM, &sa, NULL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	listen_close(l);
 	_exit(conn_serve(fd, from, peer, id, conf, o, sl, slot));
@@ -344,24 +351,60 @@ accept_one(int lfd, struct listeners *l, struct children *c,
 	return 0;
 }
 
-/* Wait up to ms for the children, then end the rest and reap them. */
+/* How long ended children get for their close_notify before SIGKILL. */
+#define END_MS	5000
+
+/* One line about the shutdown: event, the signal, connections left. */
+static void
+log_stop(const char *event, const struct sigs *g, int n)
+{
+	struct logline lg;
+
+	logline_begin(&lg, 0, event);
+	logline_str(&lg, "signal", g->term == SIGINT ? "SIGINT" :
+	    g->term == SIGTERM ? "SIGTERM" : "-");
+	logline_fmt(&lg, "connections", "%d", n);
+	logline_emit(&lg);
+}
+
+/*
+ * The first SIGTERM/SIGINT: wait up to ms for the children to finish on
+ * their own.  At the limit, or at a second SIGTERM/SIGINT, end them with
+ * SIGTERM (each sends close_notify and exits), and reap them all.
+ */
 static void
 drain(struct children *c, int ms, enum verbosity v, struct sigs *g)
 {
 	long long deadline = timefmt_monotonic_ms() + ms;
 	struct pollfd pfd = { g->fd, POLLIN, 0 };
 	long long left;
-	int	 i;
+	int	 i, nterm = g->nterm;
 
 	reap(c, v);
-	while (c->n > 0 && (left = deadline - timefmt_monotonic_ms()) > 0) {
+	log_stop("draining", g, c->n);
+	while (c->n > 0 && g->nterm == nterm &&
+	    (left = deadline - timefmt_monotonic_ms()) > 0) {
 		poll(&pfd, 1, (int)left);	/* SIGCHLD wakes us */
 		sigs_read(g);
 		reap(c, v);
 	}
+	if (c->n == 0)
+		return;
+	log_stop(g->nterm != nterm ? "terminating" : "drain-timeout", g,
+	    c->n);
 	for (i = 0; i < c->max; i++)
 		if (c->pid[i] != 0)
 			kill(c->pid[i], SIGTERM);
+	deadline = timefmt_monotonic_ms() + END_MS;
+	while (c->n > 0 && (left = deadline - timefmt_monotonic_ms()) > 0) {
+		poll(&pfd, 1, (int)left);
+		sigs_read(g);
+		reap(c, v);
+	}
+	/* A child stuck past its close_notify does not hold us up. */
+	for (i = 0; i < c->max; i++)
+		if (c->pid[i] != 0)
+			kill(c->pid[i], SIGKILL);
 	while (c->n > 0) {
 		poll(&pfd, 1, 1000);
 		sigs_read(g);
@@ -454,6 +497,7 @@ server_run(struct listeners *l, struct tlsconf **conf,
 			    backoff * 2;
 			resume = timefmt_monotonic_ms() + backoff;
 			logline_begin(&lg, 0, "accept-failed");
+			logline_str(&lg, "level", "error");
 			logline_str(&lg, "addr", l->name[i]);
 			logline_str(&lg, "reason", strerror(e));
 			logline_fmt(&lg, "retry_ms", "%d", backoff);
@@ -464,13 +508,7 @@ server_run(struct listeners *l, struct tlsconf **conf,
 
 	/* Shutdown: no new clients; the current ones get time to finish. */
 	listen_close(l);
-	logline_begin(&lg, 0, "shutdown");
-	logline_str(&lg, "signal", g.term == SIGINT ? "SIGINT" :
-	    g.term == SIGTERM ? "SIGTERM" : "-");
-	logline_fmt(&lg, "children", "%d", c.n);
-	logline_emit(&lg);
-	drain(&c, o->timeout_s > 0 ? o->timeout_s * 1000 : DRAIN_MS,
-	    o->verbosity, &g);
+	drain(&c, o->drain_s * 1000, o->verbosity, &g);
 	close(g.fd);
 	logline_begin(&lg, 0, "stopped");
 	logline_emit(&lg);

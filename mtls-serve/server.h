@@ -11,8 +11,9 @@
 
 /*
  * Accept on every socket in l until SIGTERM or SIGINT, then stop
- * accepting, give the children timeout_s seconds to finish, end the rest
- * with SIGTERM, and reap them all.  SIGHUP loads f again into *conf (the
+ * accepting, give the children drain_s seconds to finish (a second
+ * SIGTERM or SIGINT cuts that short), end the rest with SIGTERM, and reap
+ * them all.  SIGHUP loads f again into *conf (the
  * old set stays if the new one fails).  Returns the program's exit status
  * (0, or 1 if the loop itself failed).
  */

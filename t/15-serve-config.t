@@ -28,7 +28,7 @@ fails_with 2 "$T/garbage.pem: no certificate found" \
     "garbage certificate file" $S $good -c "$T/garbage.pem"
 fails_with 2 "$T/empty.pem: empty file" \
     "empty certificate file" $S $good -c "$T/empty.pem"
-fails_with 2 "$T/truncated.pem: Base64 unexpected header" \
+fails_with 2 "$T/truncated.pem: truncated PEM: no END line for the BEGIN at line 1" \
     "truncated certificate file" $S $good -c "$T/truncated.pem"
 fails_with 2 "$T/garbage.pem: no private key found" \
     "garbage key file" $S $good -k "$T/garbage.pem"
@@ -40,7 +40,7 @@ fails_with 2 "$T/garbage.pem: no certificate found" \
     "garbage CA file" $S $good -C "$T/garbage.pem"
 fails_with 2 "$T/empty.pem: empty file" \
     "empty CA file" $S $good -C "$T/empty.pem"
-fails_with 2 'priority "NORMAL:\+BOGUS".*BOGUS' \
+fails_with 2 'priority \\"NORMAL:\+BOGUS\\".*BOGUS' \
     "bad priority string" $S $good -p 'NORMAL:+BOGUS'
 fails_with 2 '^mtls-serve: --listen .*bad port "99999"' \
     "bad port" $S $good -l 127.0.0.1:99999
@@ -59,9 +59,10 @@ like "$(cat "$T/e")" '^usage: mtls-serve ' "and prints the usage"
 
 # A port already in use is a run-time failure, not a usage error.
 log=$T/serve.log
+# shellcheck disable=SC2086
 serve_start "$log" $good
 # shellcheck disable=SC2086
-fails_with 1 "^mtls-serve: cannot listen on 127.0.0.1:$PORT: .*Address already in use" \
+fails_with 1 "^mtls-serve: time=[^ ]+ event=fatal level=error reason=\"cannot listen on 127.0.0.1:$PORT: .*Address already in use\" exit=1\$" \
     "a port in use is exit status 1" "$BIN/mtls-serve" $good \
     -l "127.0.0.1:$PORT"
 serve_stop "$SPID"

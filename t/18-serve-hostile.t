@@ -22,18 +22,20 @@ fds() {
 	ls "/proc/$1/fd" | wc -l
 }
 
-# 200 stalled half-open handshakes.
+# 200 stalled half-open handshakes, all let in (--max-startups 300: the
+# default drops the oldest for newcomers, t/19-serve-attack.t).
 # shellcheck disable=SC2086
-serve_start "$T/stall.log" $S -t 2 -m 300 -q
+serve_start "$T/stall.log" $S --handshake-timeout 5 -m 300 \
+    --max-startups 300 -q
 mkfifo "$T/stall.fifo"
-hostile stall "$PORT" 200 20 >"$T/stall.fifo" &
+hostile stall "$PORT" 200 60 >"$T/stall.fifo" &
 hp=$!
 track $hp
 exec 7<"$T/stall.fifo"
-read -r -t 30 line <&7
+read -r -t 90 line <&7
 is "$line" ready "200 connections sent a partial ClientHello and stalled"
 ok "meanwhile a good client is served normally" good stall
-read -r -t 30 line <&7
+read -r -t 90 line <&7
 exec 7<&-
 await $hp
 like "$line" '^closed=200 of 200 in [0-9.]+ s$' \
@@ -43,9 +45,9 @@ ok "and each is logged as refused: timed out" \
 ok "no children left" waitfor 10 children_are "$SPID" = 0
 serve_stop "$SPID"
 
-# A burst of 500 against --max-conns 16.
+# A burst of 500 against --max-conns 16 (all of them may be handshakes).
 # shellcheck disable=SC2086
-serve_start "$T/burst.log" $S -t 30 -m 16 -q
+serve_start "$T/burst.log" $S -t 30 -m 16 --max-startups 16 -q
 fd0=$(fds "$SPID")
 # The burst holds its 500 connections open until told to close them
 # (a line on its standard input), so the count below sees them all.
@@ -76,8 +78,8 @@ echo close >&7
 exec 7>&-
 await $bp
 is "$?" 0 "the burst closed its connections"
-ok "the excess was refused and logged" \
-    has_log "$T/burst.log" 'reason="too many connections \(16\)"'
+ok "the excess was logged: the oldest handshakes dropped for newcomers" \
+    has_log "$T/burst.log" 'event=dropped .*reason="max-startups \(16\)'
 ok "all children end when the burst's clients leave" \
     waitfor 10 children_are "$SPID" = 0
 is "$(fds "$SPID")" "$fd0" "the server's open file count is back to $fd0"
@@ -123,14 +125,17 @@ ok "the 1 GiB line's connection used at most 16 MiB more than a short one" \
 serve_stop "$SPID"
 
 # Sustained load: children are reaped as fast as they end (a server that
-# only reaps when poll() is idle fills --max-conns with zombies), and
-# SIGTERM is heard while connections keep arriving.
+# only reaps when poll() is idle fills --max-conns with zombies within a
+# second at a few hundred connections a second), and SIGTERM is heard
+# while connections keep arriving.  On a busy machine a child that has
+# said goodbye may take a while to be scheduled and exit, so -m leaves
+# room for those beside the 8 clients.
 # shellcheck disable=SC2086
-serve_start "$T/load.log" $S -q -m 16
+serve_start "$T/load.log" $S -q -m 64
 "$BIN/loadgen" -n 8 -t 3 127.0.0.1 "$PORT" "$P/ca-cert.pem" \
     "$P/client-cert.pem" "$P/client-key.pem" >"$T/lg.out"
 like "$(cat "$T/lg.out")" ' failures=0 ' \
-    "8 clients looping for 3 s against -m 16: no failures ($(cat "$T/lg.out"))"
+    "8 clients looping for 3 s against -m 64: no failures ($(cat "$T/lg.out"))"
 ok "and no connection was refused for want of a slot" \
     test "$(count_log "$T/load.log" 'too many connections')" = 0
 # The load lasts 60 s (the old server stopped only when it ended); the

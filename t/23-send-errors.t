@@ -82,11 +82,11 @@ like "$(cat "$T/none.err")" '(connected to (127\.0\.0\.1|\[::1\])|could not conn
     "no argument means localhost:9443"
 "$BIN/mtls-send" --help >"$T/help"
 is "$?" 0 "--help exits 0"
-like "$(cat "$T/help")" 'default certs/client-cert.pem' "--help shows the defaults"
+like "$(cat "$T/help")" 'default client-cert.pem' "--help shows the defaults"
 
 # The server closes first (its idle timeout) while our input is still
 # open but nothing is waiting to be sent: a clean end, as with nc.
-serve_start "$T/serve.log" -t 1 -c "$P/server-cert.pem" \
+serve_start "$T/serve.log" -t 3 -c "$P/server-cert.pem" \
     -k "$P/server-key.pem" -C "$P/ca-cert.pem"
 mkfifo "$T/hold"
 exec 7<>"$T/hold"

@@ -125,7 +125,7 @@ serve_stop "$SPID"
 
 # A program that never reads: memory stays bounded, the timeout ends it.
 # shellcheck disable=SC2086
-serve_start "$T/deaf.log" $SRV -t 2 -- sleep 60
+serve_start "$T/deaf.log" $SRV -t 5 -- sleep 60
 # shellcheck disable=SC2086
 $SEND "localhost:$PORT" <"$T/big" >/dev/null 2>"$T/deaf.err"
 is "$?" 1 "a program that never reads: the client is ended (exit 1)"
@@ -143,8 +143,9 @@ serve_stop "$SPID"
 # shellcheck disable=SC2086
 serve_start "$T/kill.log" $SRV -- sh -c 'echo dying; kill -9 $$'
 # shellcheck disable=SC2086
-$SEND "localhost:$PORT" </dev/null >"$T/kill.out"
+$SEND "localhost:$PORT" </dev/null >"$T/kill.out" 2>"$T/kill.err"
 is "$(cat "$T/kill.out")" dying "what the program wrote before it died arrives"
+like "$(cat "$T/kill.err")" "without close_notify" "and the client is told its end was not clean"
 ok "its death by SIGKILL is logged" \
     waitfor 5 has_log "$T/kill.log" 'program="signal 9 \(Killed\)"'
 serve_stop "$SPID"
@@ -166,15 +167,19 @@ else
 	serve_stop "$SPID"
 fi
 
-# A program that is not there.
+# A program that is not there, or cannot run: found at start-up, exit 2.
 # shellcheck disable=SC2086
-serve_start "$T/none.log" $SRV -- /no/such/program
-# shellcheck disable=SC2086
-$SEND "localhost:$PORT" </dev/null >/dev/null 2>&1
-ok "a missing program: named on stderr" \
-    waitfor 5 has_log "$T/none.log" '/no/such/program: No such file or directory'
-ok "and logged with exit 127" waitfor 5 has_log "$T/none.log" 'program="exit 127"'
-serve_stop "$SPID"
+{
+fails_with 2 '^mtls-serve: /no/such/program: No such file or directory$' \
+    "a missing program: exit 2 at start-up, named" \
+    timeout 10 "$BIN/mtls-serve" -l 127.0.0.1:0 $SRV -- /no/such/program
+fails_with 2 '^mtls-serve: no-such-program-here: not found in PATH$' \
+    "a program not in PATH: exit 2 at start-up" \
+    timeout 10 "$BIN/mtls-serve" -l 127.0.0.1:0 $SRV -- no-such-program-here
+fails_with 2 "^mtls-serve: $T/c.csr: Permission denied\$" \
+    "a file that is not executable: exit 2" \
+    timeout 10 "$BIN/mtls-serve" -l 127.0.0.1:0 $SRV -- "$T/c.csr"
+}
 
 # A conversation: mtls-send -- PROGRAM with an exec-mode server.
 cat >"$T/server.sh" <<'SH'

@@ -32,9 +32,10 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_o
 # _san_reports: the files under $T that hold a sanitizer report or the
 # log of a connection process that died.
 _san_reports() {
-	find "$T/san" -type f 2>/dev/null
-	grep -rlIE -- 'runtime error:|ERROR: (Address|Leak|Undefined)Sanitizer|event=child-died' \
-	    "$T" --exclude-dir=san 2>/dev/null
+	{
+		find "$T/san" -type f
+		grep -rlIE -- 'runtime error:|ERROR: (Address|Leak|Undefined)Sanitizer|event=child-died' "$T"
+	} 2>/dev/null | sort -u
 }
 
 _san_diag() {
@@ -95,12 +96,14 @@ trap '_on_timeout "$BASH_COMMAND"' TERM
 	trap 'kill "$_sl" 2>/dev/null; exit 0' TERM
 	wait "$_sl" || exit 0
 	trap - TERM
+	# Our own pid, taken here: inside $(...) BASHPID is the subshell's.
+	_me=$BASHPID
 	kill -TERM "$_main" 2>/dev/null
-	for _p in $(_descendants "$_main" "$BASHPID"); do
+	for _p in $(_descendants "$_main" "$_me"); do
 		kill -TERM "$_p" 2>/dev/null
 	done
 	sleep 5
-	for _p in $(_descendants "$_main" "$BASHPID"); do
+	for _p in $(_descendants "$_main" "$_me"); do
 		kill -KILL "$_p" 2>/dev/null
 	done
 ) </dev/null >/dev/null 2>&1 &
@@ -355,14 +358,14 @@ serve_stop() {
 	return "$_rc"
 }
 
-# await PID [SECONDS]: wait for a background command at most SECONDS (30);
+# await PID [SECONDS]: wait for a background command at most SECONDS (120);
 # its exit status, or 124 (and a diagnostic) if it had to be killed.
 await() {
 	_waiting="PID $1 to end"
-	_reap "$1" "${2:-30}"
+	_reap "$1" "${2:-120}"
 	_rc=$?
 	_waiting=""
-	[ "$_rc" = 124 ] && diag "PID $1 still ran after ${2:-30} s: killed"
+	[ "$_rc" = 124 ] && diag "PID $1 still ran after ${2:-120} s: killed"
 	return "$_rc"
 }
 
@@ -450,6 +453,7 @@ pyclient() {
 # closed_port: a port on 127.0.0.1 where a connection is refused, held so
 # (bound, never listening) by a process the test tracks, so nothing else
 # can take it meanwhile.  Sets CLOSED_PORT.
+# shellcheck disable=SC2034
 closed_port() {
 	rm -f "$T/closed.port"
 	python3 -c 'import socket, sys, time

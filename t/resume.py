@@ -8,10 +8,9 @@ Connects, sends a line and reads the echo, keeps the session; then (after
 the wall clock reaches EPOCH, and FILE exists, if given; at most 30 s)
 connects N more times (1 by default; to port P if given), each offering
 the session the previous connection gave, if any.
-Prints one line per connection: "N resumed=yes|no reply=yes|no id=HEX"
-(reply: the echo came back; id: the first bytes of the session id the
-connection left the client with, which changes when the server sends a new
-ticket), or "N error=REASON".
+Prints one line per connection: "N resumed=yes|no reply=yes|no hint=S"
+(reply: the echo came back; hint: the lifetime in seconds of the ticket
+the connection left the client with), or "N error=REASON".
 """
 import argparse
 import os
@@ -52,9 +51,10 @@ def once(n, session):
                 break
             data += chunk
         sess = s.session
-        print("%d resumed=%s reply=%s id=%s" % (
+        print("%d resumed=%s reply=%s hint=%s" % (
             n, "yes" if s.session_reused else "no", "yes" if data else "no",
-            sess.id[:8].hex() if sess is not None else "-"), flush=True)
+            sess.ticket_lifetime_hint if sess is not None else "-"),
+            flush=True)
         s.close()
         return sess
     except (OSError, ssl.SSLError) as e:
