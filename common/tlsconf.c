@@ -327,10 +327,13 @@ load_trust(struct tlsconf *c, const char *capath, char *err, size_t errlen)
 /*
  * CRLs: each must be signed by a trusted CA, or anyone could make us
  * refuse good peers.  An expired CRL is kept (failing closed: the peers
- * it covers are refused as "revocation data too old") with a warning.
+ * it covers are refused as "revocation data too old"); a server, which
+ * runs on, warns at once.  A client says why when it refuses the server,
+ * in the one line of its failure.
  */
 static int
-load_crl(struct tlsconf *c, const char *path, char *err, size_t errlen)
+load_crl(struct tlsconf *c, const char *path, int server, char *err,
+    size_t errlen)
 {
 	unsigned char *data;
 	size_t	 len;
@@ -372,7 +375,7 @@ load_crl(struct tlsconf *c, const char *path, char *err, size_t errlen)
 			continue;
 		if (c->crl_next_update == 0 || next < c->crl_next_update)
 			c->crl_next_update = next;
-		if (next < time(NULL))
+		if (server && next < time(NULL))
 			warn("%s: CRL expired %s; peers are refused until it "
 			    "is renewed", path,
 			    timefmt_rfc3339(when, sizeof(when), next));
@@ -414,7 +417,7 @@ tlsconf_load(const struct tlsconf_files *f, char *err, size_t errlen)
 	if (f->ca != NULL && load_trust(c, f->ca, err, errlen) < 0)
 		goto fail;
 	for (i = 0; i < f->ncrls; i++)
-		if (load_crl(c, f->crls[i], err, errlen) < 0)
+		if (load_crl(c, f->crls[i], f->server, err, errlen) < 0)
 			goto fail;
 	if (f->ocsp != NULL && (ret =
 	    gnutls_certificate_set_ocsp_status_request_file2(c->cred, f->ocsp,

@@ -1,0 +1,150 @@
+#!/bin/bash
+# Revocation fails closed on the client side too: mtls-send with an expired
+# CRL, a CRL no trusted CA signed (one from a CA of the same name but
+# another key among them), and --require-ocsp with a stale stapled
+# response; mtls-serve will not start with a stale --ocsp-response, nor
+# take one at SIGHUP.  Each verdict is checked against openssl's.
+. "$(dirname "$0")/lib.sh"
+
+P=$T/pki
+mkpki "$P"
+chmod 600 "$P"/*-key.pem
+# Another demo PKI: same CA name, same serial numbers, other keys.
+O=$T/other
+mkpki "$O"
+mkca "$T/r" rogue
+S="$BIN/mtls-send -C $P/ca-cert.pem -c $P/client-cert.pem -k $P/client-key.pem"
+
+# CRLs: an expired one from our CA; one from the rogue CA; one from the
+# same-name CA that lists serial 02, which is our server's serial too;
+# and a fresh one from our CA that lists nothing.
+printf 'crl_this_update_date = "2020-01-01 00:00:00 UTC"\ncrl_next_update_date = "2020-02-01 00:00:00 UTC"\ncrl_number = 9\n' \
+    >"$T/old.tmpl"
+certtool --generate-crl --load-ca-privkey "$P/ca-key.pem" \
+    --load-ca-certificate "$P/ca-cert.pem" --template "$T/old.tmpl" \
+    --outfile "$T/old.crl" 2>/dev/null
+mkcrl "$T/r" rogue "$T/rogue.crl"
+mkcrl "$O" ca "$T/samename.crl" "$O/server-cert.pem"
+mkcrl "$P" ca "$T/fresh.crl"
+is "$(openssl x509 -in "$P/server-cert.pem" -noout -serial)" \
+    "$(openssl x509 -in "$O/server-cert.pem" -noout -serial)" \
+    "(our server and the same-name PKI's server share serial 02)"
+
+# What openssl makes of them, against our CA.
+openssl verify -crl_check -CRLfile "$T/old.crl" -CAfile "$P/ca-cert.pem" \
+    "$P/server-cert.pem" >"$T/v.out" 2>&1
+is "$? $(grep -o 'error [0-9]* at 0 depth lookup: CRL has expired' "$T/v.out")" \
+    "2 error 12 at 0 depth lookup: CRL has expired" \
+    "openssl verify: the old CRL has expired (error 12)"
+openssl crl -in "$T/rogue.crl" -CAfile "$P/ca-cert.pem" -noout >"$T/c.out" 2>&1
+like "$(cat "$T/c.out")" '^Error getting CRL issuer certificate' \
+    "openssl crl: rogue.crl has no issuer among our CAs"
+openssl crl -in "$T/samename.crl" -CAfile "$P/ca-cert.pem" -noout \
+    >"$T/c.out" 2>&1
+like "$(cat "$T/c.out")" '^verify failure' \
+    "openssl crl: samename.crl names our CA but does not verify"
+openssl crl -in "$T/fresh.crl" -CAfile "$P/ca-cert.pem" -noout >"$T/c.out" 2>&1
+like "$(cat "$T/c.out")" '^verify OK$' "openssl crl: fresh.crl verifies"
+
+osrv_start "$T/os-crl.log" -naccept 20 -rev -Verify 1 -verify_return_error \
+    -cert "$P/server-cert.pem" -key "$P/server-key.pem" \
+    -CAfile "$P/ca-cert.pem"
+# shellcheck disable=SC2086
+{
+echo abc | $S --crl "$T/fresh.crl" "localhost:$PORT" >"$T/out"
+is "$? $(cat "$T/out")" "0 cba" "a fresh CRL that lists nothing: exit 0, data flows"
+fails_with 4 "^mtls-send: 127\.0\.0\.1:$PORT: revocation data too old: a CRL expired 2020-02-01T00:00:00Z\$" \
+    "an expired CRL: exit 4, one line naming the expiry" \
+    $S --crl "$T/old.crl" "localhost:$PORT"
+fails_with 4 "revocation data too old: a CRL expired 2020-02-01T00:00:00Z\$" \
+    "an expired CRL beside a fresh one: still exit 4" \
+    $S --crl "$T/fresh.crl" --crl "$T/old.crl" "localhost:$PORT"
+fails_with 2 "^mtls-send: $T/rogue\.crl: CRL not signed by a trusted CA\$" \
+    "a CRL from an untrusted CA: exit 2, naming the file" \
+    $S --crl "$T/rogue.crl" "localhost:$PORT"
+fails_with 2 "^mtls-send: $T/samename\.crl: CRL not signed by a trusted CA\$" \
+    "a CRL from a same-name CA with another key: exit 2, not 'revoked'" \
+    $S --crl "$T/samename.crl" "localhost:$PORT"
+fails_with 2 "^mtls-send: $T/samename\.crl: CRL not signed by a trusted CA\$" \
+    "the same, after a good CRL: exit 2" \
+    $S --crl "$T/fresh.crl" --crl "$T/samename.crl" "localhost:$PORT"
+}
+kill "$SPID" 2>/dev/null
+wait "$SPID" 2>/dev/null
+# shellcheck disable=SC2086
+fails_with 2 "^mtls-serve: $T/samename\.crl: CRL not signed by a trusted CA\$" \
+    "mtls-serve: a CRL from a same-name CA: exit 2" \
+    "$BIN/mtls-serve" -l 127.0.0.1:0 -c "$P/server-cert.pem" \
+    -k "$P/server-key.pem" -C "$P/ca-cert.pem" --crl "$T/samename.crl"
+
+# OCSP: a good response, and the same made stale (next update two days
+# ago, signed again by the CA).
+ocsp_response "$P" "$P/server-cert.pem" good "$T/good.ocsp"
+python3 "$TOP/t/ocsp-backdate.py" "$T/good.ocsp" "$P/ca-key.pem" \
+    "$T/stale.ocsp" 2
+ocheck() {
+	openssl ocsp -respin "$1" -CAfile "$P/ca-cert.pem" \
+	    -issuer "$P/ca-cert.pem" -cert "$P/server-cert.pem" 2>&1
+}
+like "$(ocheck "$T/good.ocsp")" 'server-cert\.pem: good' \
+    "openssl ocsp: the good response is good and current"
+unlike "$(ocheck "$T/good.ocsp")" 'Status times invalid' \
+    "openssl ocsp: its times are valid"
+like "$(ocheck "$T/stale.ocsp")" 'Response verify OK' \
+    "openssl ocsp: the stale response is signed by our CA"
+like "$(ocheck "$T/stale.ocsp")" 'Status times invalid' \
+    "openssl ocsp: and its times are invalid (status expired)"
+
+osrv_start "$T/os-stale.log" -naccept 20 -rev -status_file "$T/stale.ocsp" \
+    -Verify 1 -cert "$P/server-cert.pem" -key "$P/server-key.pem" \
+    -CAfile "$P/ca-cert.pem"
+# shellcheck disable=SC2086
+{
+fails_with 4 "^mtls-send: 127\.0\.0\.1:$PORT: server certificate rejected: revocation data too old" \
+    "--require-ocsp with a stale stapled response: exit 4, too old" \
+    $S --require-ocsp "localhost:$PORT"
+# A stapled response is checked whenever one comes: stale is no better
+# than none, even without --require-ocsp.
+fails_with 4 "^mtls-send: 127\.0\.0\.1:$PORT: server certificate rejected: revocation data too old" \
+    "a stale stapled response without --require-ocsp: exit 4 too" \
+    $S "localhost:$PORT"
+}
+openssl s_client -status -connect "127.0.0.1:$PORT" -servername localhost \
+    -CAfile "$P/ca-cert.pem" -cert "$P/client-cert.pem" \
+    -key "$P/client-key.pem" </dev/null >"$T/sc.out" 2>&1
+like "$(cat "$T/sc.out")" 'OCSP Response Status: successful' \
+    "(s_server does staple it: s_client -status sees the response)"
+kill "$SPID" 2>/dev/null
+wait "$SPID" 2>/dev/null
+
+osrv_start "$T/os-good.log" -naccept 20 -rev -status_file "$T/good.ocsp" \
+    -Verify 1 -cert "$P/server-cert.pem" -key "$P/server-key.pem" \
+    -CAfile "$P/ca-cert.pem"
+# shellcheck disable=SC2086
+echo xyz | $S --require-ocsp "localhost:$PORT" >"$T/out"
+is "$? $(cat "$T/out")" "0 zyx" "the same server with a good response: exit 0"
+kill "$SPID" 2>/dev/null
+wait "$SPID" 2>/dev/null
+
+# mtls-serve: a stale response keeps it from starting.
+fails_with 2 "^mtls-serve: $T/stale\.ocsp: OCSP response not usable .*expired" \
+    "mtls-serve --ocsp-response STALE: exit 2, naming the file" \
+    "$BIN/mtls-serve" -l 127.0.0.1:0 -c "$P/server-cert.pem" \
+    -k "$P/server-key.pem" -C "$P/ca-cert.pem" --ocsp-response "$T/stale.ocsp"
+# ... and is not taken at SIGHUP: the good one stays.
+cp "$T/good.ocsp" "$T/live.ocsp"
+serve_start "$T/serve-ocsp.log" -c "$P/server-cert.pem" \
+    -k "$P/server-key.pem" -C "$P/ca-cert.pem" --ocsp-response "$T/live.ocsp"
+cp "$T/stale.ocsp" "$T/live.ocsp"
+kill -HUP "$SPID"
+ok "SIGHUP with a stale response: reload-failed, naming the file" \
+    waitfor 10 has_log "$T/serve-ocsp.log" \
+    "event=reload-failed reason=\"$T/live\\.ocsp: OCSP response not usable"
+# shellcheck disable=SC2086
+echo still | $S --require-ocsp "localhost:$PORT" >"$T/out"
+like "$? $(cat "$T/out")" '^0 .* still$' \
+    "and the good response is still stapled (--require-ocsp passes)"
+serve_stop "$SPID"
+is "$?" 0 "SIGTERM: exit 0"
+
+done_testing
