@@ -73,6 +73,7 @@ b64=$(wc -c <"$T/rand.b64" | tr -d ' ')
 like "$(tail -n 1 "$T/rand.err")" \
     "$b64 bytes sent, $b64 received, closed with close_notify\$" \
     "gnutls-serv --echo: -v counts $b64 bytes each way, and a close_notify"
+waitfor 5 has_log "$T/gs.log" '^- Description:'
 is "$(sdesc "$T/rand.err")" "$(gdesc "$T/gs.log" 1)" \
     "gnutls-serv's report and mtls-send -v agree on version, group, cipher"
 slow "$PORT" "gnutls-serv --echo, slow input"
