@@ -126,6 +126,61 @@ is "$? $(cat "$T/out")" "0 zyx" "the same server with a good response: exit 0"
 kill "$SPID" 2>/dev/null
 wait "$SPID" 2>/dev/null
 
+# A response for our server (serial 02, our CA's name) signed by the
+# same-name CA: openssl does not verify it against our CA, a client
+# refuses it stapled, and mtls-serve must not start with it.  One signed
+# by a responder our CA delegated to (OCSPSigning) is good.  (timeout:
+# a server that wrongly starts must fail the test, not hang it.)
+openssl ocsp -issuer "$O/ca-cert.pem" -cert "$P/server-cert.pem" -no_nonce \
+    -reqout "$T/foreign.req" >/dev/null 2>&1
+openssl ocsp -index "$T/good.ocsp.index" -rsigner "$O/ca-cert.pem" \
+    -rkey "$O/ca-key.pem" -CA "$O/ca-cert.pem" -reqin "$T/foreign.req" \
+    -respout "$T/foreign.ocsp" -ndays 1 >/dev/null 2>&1
+like "$(ocheck "$T/foreign.ocsp")" 'Response Verify Failure' \
+    "openssl ocsp: the same-name CA's response does not verify against our CA"
+mkcert "$T/resp" responder "$P" ca 'cn = "ocsp responder"
+ocsp_signing_key
+signing_key
+expiration_days = 5'
+openssl ocsp -index "$T/good.ocsp.index" \
+    -rsigner "$T/resp/responder-cert.pem" -rkey "$T/resp/responder-key.pem" \
+    -CA "$P/ca-cert.pem" -reqin "$T/good.ocsp.req" -respout "$T/deleg.ocsp" \
+    -ndays 1 >/dev/null 2>&1
+like "$(ocheck "$T/deleg.ocsp")" 'Response verify OK' \
+    "openssl ocsp: the delegated responder's response verifies"
+osrv_start "$T/os-foreign.log" -naccept 20 -rev \
+    -status_file "$T/foreign.ocsp" -Verify 1 -cert "$P/server-cert.pem" \
+    -key "$P/server-key.pem" -CAfile "$P/ca-cert.pem"
+# shellcheck disable=SC2086
+fails_with 4 "^mtls-send: 127\.0\.0\.1:$PORT: server certificate rejected: invalid OCSP status" \
+    "a stapled response from the same-name CA: mtls-send exit 4" \
+    $S "localhost:$PORT"
+kill "$SPID" 2>/dev/null
+wait "$SPID" 2>/dev/null
+fails_with 2 "^mtls-serve: $T/foreign\.ocsp: OCSP response not usable \(not signed by the issuer of our certificate\)\$" \
+    "mtls-serve --ocsp-response from the same-name CA: exit 2, naming the file" \
+    timeout 10 "$BIN/mtls-serve" -l 127.0.0.1:0 -c "$P/server-cert.pem" \
+    -k "$P/server-key.pem" -C "$P/ca-cert.pem" --ocsp-response "$T/foreign.ocsp"
+cat "$P/ca-cert.pem" "$O/ca-cert.pem" >"$T/both-cas.pem"
+fails_with 2 "^mtls-serve: $T/foreign\.ocsp: OCSP response not usable \(not signed by the issuer of our certificate\)\$" \
+    "the same, with both same-name CAs in -C: exit 2" \
+    timeout 10 "$BIN/mtls-serve" -l 127.0.0.1:0 -c "$P/server-cert.pem" \
+    -k "$P/server-key.pem" -C "$T/both-cas.pem" --ocsp-response "$T/foreign.ocsp"
+serve_start "$T/serve-deleg.log" -c "$P/server-cert.pem" \
+    -k "$P/server-key.pem" -C "$P/ca-cert.pem" --ocsp-response "$T/deleg.ocsp"
+is "$(grep -vc 'event=' "$T/serve-deleg.log")" 0 \
+    "mtls-serve takes a delegated responder's response, without a warning"
+# shellcheck disable=SC2086
+echo deleg | $S --require-ocsp "localhost:$PORT" >"$T/out"
+like "$? $(cat "$T/out")" '^0 .* deleg$' \
+    "and mtls-send --require-ocsp accepts it stapled"
+cp "$T/foreign.ocsp" "$T/deleg.ocsp"
+kill -HUP "$SPID"
+ok "SIGHUP with the same-name CA's response: reload-failed" \
+    waitfor 10 has_log "$T/serve-deleg.log" \
+    "event=reload-failed reason=\"$T/deleg\\.ocsp: OCSP response not usable \\(not signed by the issuer"
+serve_stop "$SPID"
+
 # mtls-serve: a stale response keeps it from starting.
 fails_with 2 "^mtls-serve: $T/stale\.ocsp: OCSP response not usable .*expired" \
     "mtls-serve --ocsp-response STALE: exit 2, naming the file" \
