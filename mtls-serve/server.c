@@ -144,6 +144,16 @@ reap(struct children *c, enum verbosity v)
 			logline_fmt(&l, "pid", "%ld", (long)pid);
 			logline_fmt(&l, "signal", "%d", WTERMSIG(st));
 			logline_emit(&l);
+		} else if (WEXITSTATUS(st) > CONN_TIMEOUT) {
+			/*
+			 * Not one of conn_serve()'s statuses: something
+			 * else ended the process (a sanitizer's report, an
+			 * exit() in a library).  Always worth a line too.
+			 */
+			logline_begin(&l, c->id[i], "child-died");
+			logline_fmt(&l, "pid", "%ld", (long)pid);
+			logline_fmt(&l, "status", "%d", WEXITSTATUS(st));
+			logline_emit(&l);
 		} else if (v >= LOG_VERBOSE) {
 			logline_begin(&l, c->id[i], "child-exit");
 			logline_fmt(&l, "pid", "%ld", (long)pid);

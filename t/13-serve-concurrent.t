@@ -21,7 +21,7 @@ done
 i=0
 for p in $pids; do
 	i=$((i + 1))
-	wait "$p"
+	await "$p"
 	is "$?" 0 "client $i finished"
 done
 for i in $(seq 1 20); do
@@ -31,7 +31,7 @@ done
 ok "20 connections accepted" has_log "$log" 'event=accepted' 20
 ok "20 connections closed cleanly" \
     waitfor 10 has_log "$log" 'event=closed end=close_notify' 20
-ok "all children reaped" waitfor 10 test "$(children "$SPID")" = 0
+ok "all children reaped" waitfor 10 children_are "$SPID" = 0
 serve_stop "$SPID"
 is "$?" 0 "SIGTERM ends the server with status 0"
 

@@ -164,7 +164,7 @@ is "$?" 0 "SIGTERM after reloads: exit 0"
 # --max-per-ip: two from 127.0.0.1 at once, no more; another address is
 # still served.
 # shellcheck disable=SC2086
-serve_start "$T/perip.log" $S --max-per-ip 2 -t 5
+serve_start "$T/perip.log" $S --max-per-ip 2 -t 60
 exec 5<>"/dev/tcp/127.0.0.1/$PORT"
 exec 6<>"/dev/tcp/127.0.0.1/$PORT"
 waitfor 5 has_log "$T/perip.log" 'event=accepted' 2

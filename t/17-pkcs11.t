@@ -60,7 +60,7 @@ serve_stop "$SPID"
 fails_with 2 "^mtls-serve: $key: .*PIN" "no PIN: exit 2" \
     env -u MTLS_PKCS11_PIN "$BIN/mtls-serve" -l 127.0.0.1:0 \
     -c "$P/server-cert.pem" -k "$key" -C "$P/ca-cert.pem"
-fails_with 2 "^mtls-serve: $key: " "a wrong PIN: exit 2" \
+fails_with 2 "^mtls-serve: $key: Error in provided PIN" "a wrong PIN: exit 2" \
     "$BIN/mtls-serve" -l 127.0.0.1:0 -c "$P/server-cert.pem" \
     -k "$key?pin-value=9999" -C "$P/ca-cert.pem"
 unlike "$(cat "$T/fw.err")" '9999' "and the message does not show it"

@@ -49,7 +49,7 @@ gserv() {
 }
 stop() {
 	kill "$SPID" 2>/dev/null
-	wait "$SPID" 2>/dev/null
+	await "$SPID"
 }
 S="send $P"
 
@@ -113,6 +113,6 @@ fails_with 3 "server did not accept our certificate" \
     "openssl s_server refuses our rogue client certificate: exit 3" \
     "$BIN/mtls-send" -C "$P/ca-cert.pem" -c "$B/rogue-client-cert.pem" \
     -k "$B/rogue-client-key.pem" "localhost:$PORT"
-wait "$SPID" 2>/dev/null
+await "$SPID"
 
 done_testing

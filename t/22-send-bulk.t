@@ -44,7 +44,7 @@ for i in 1 2 3 4 5; do
 	    "slow input: reply $i arrives before more input is sent"
 done
 exec 7>&-
-wait $sp
+await $sp
 is "$?" 0 "slow input: exit 0 after end of input"
 is "$(cat "$T/slow.out")" "$(printf 'slow %s\n' 1 2 3 4 5)" \
     "slow input: every line came back once"

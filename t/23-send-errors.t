@@ -48,8 +48,9 @@ fails_with 1 '^mtls-send: could not resolve no-such-host.invalid: ' \
     "unknown host: exit 1" $S no-such-host.invalid:9443
 }
 
-# Nothing listening: exit 1.  The port was free a moment ago.
-port=$(free_port)
+# Nothing listening: exit 1.  The port is held bound and not listening.
+closed_port
+port=$CLOSED_PORT
 # shellcheck disable=SC2086
 fails_with 1 "^mtls-send: could not connect to 127.0.0.1:$port: Connection refused\$" \
     "connection refused: exit 1" $S "127.0.0.1:$port"
@@ -85,7 +86,7 @@ like "$(cat "$T/help")" 'default certs/client-cert.pem' "--help shows the defaul
 
 # The server closes first (its idle timeout) while our input is still
 # open but nothing is waiting to be sent: a clean end, as with nc.
-serve_start "$T/serve.log" -t 1 -c "$P/server-cert.pem" \
+serve_start "$T/serve.log" -t 3 -c "$P/server-cert.pem" \
     -k "$P/server-key.pem" -C "$P/ca-cert.pem"
 mkfifo "$T/hold"
 exec 7<>"$T/hold"

@@ -47,7 +47,7 @@ is "$?" 0 "--crl that does not list it: exit 0"
 is "$(cat "$T/out")" hi "and the echo comes back"
 }
 kill "$SPID" 2>/dev/null
-wait "$SPID" 2>/dev/null
+await "$SPID"
 
 # OCSP stapled by openssl s_server: good, and revoked.
 ocsp_response "$P" "$P/server-cert.pem" good "$T/good.ocsp"
@@ -69,7 +69,7 @@ for st in good revoked; do
 		    "and with --require-ocsp" $S --require-ocsp "localhost:$PORT"
 	fi
 	kill "$SPID" 2>/dev/null
-	wait "$SPID" 2>/dev/null
+	await "$SPID"
 done
 
 # Key permissions.

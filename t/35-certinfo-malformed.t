@@ -41,12 +41,15 @@ fails_with 2 "$T/truncated.der: truncated DER: the length at offset 0 points pas
     "truncated DER" $F "$T/truncated.der"
 fails_with 2 "$T/longlen.der: truncated DER: the length at offset 0 points past the end" \
     "a DER length pointing past the end" $F "$T/longlen.der"
-fails_with 2 "$T/random: " "random bytes" $F "$T/random"
-fails_with 2 "$T/notder.pem: .*(DER|certificate)" \
+fails_with 2 "$T/random: no certificate found \(neither PEM nor DER\)\$" \
+    "random bytes" $F "$T/random"
+fails_with 2 "$T/notder.pem: bad DER in the block at line 1\$" \
     "a PEM block that is not a certificate" $F "$T/notder.pem"
 fails_with 2 "$T/text: no certificate found" "plain text" $F "$T/text"
-fails_with 2 "$T/deep.der: " "200 nested SEQUENCEs" $F "$T/deep.der"
-fails_with 2 "$T/deep.der: " "200 nested SEQUENCEs, --asn1" $F --asn1 "$T/deep.der"
+notcert="no certificate found \(not PEM, a DER certificate, PKCS#7 or PKCS#12\)\$"
+fails_with 2 "$T/deep.der: $notcert" "200 nested SEQUENCEs" $F "$T/deep.der"
+fails_with 2 "$T/deep.der: $notcert" "200 nested SEQUENCEs, --asn1" \
+    $F --asn1 "$T/deep.der"
 fails_with 2 "$T/missing: No such file or directory" "a missing file" \
     $F "$T/missing"
 fails_with 2 '\(stdin\): empty input' "empty standard input" $F -

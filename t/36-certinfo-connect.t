@@ -83,10 +83,11 @@ for mode in without with; do
 	is "$?" 0 "openssl s_server, $mode a client certificate: exit 0"
 	check "openssl s_server, $mode a client certificate" "$T/o.json"
 	kill "$SPID" 2>/dev/null
-	wait "$SPID" 2>/dev/null
+	await "$SPID"
 done
 
-port=$(free_port)
+closed_port
+port=$CLOSED_PORT
 fails_with 3 "could not connect to 127.0.0.1:$port: Connection refused" \
     "nothing listening: exit 3" "$BIN/mtls-certinfo" --connect "127.0.0.1:$port"
 fails_with 2 "--connect takes no FILE" "--connect with files: exit 2" \

@@ -12,13 +12,14 @@ SEND="$BIN/mtls-send -C $P/ca-cert.pem -c $P/client-cert.pem -k $P/client-key.pe
 # socat accepts; each connection runs mtls-serve --inetd on it.  (socat's
 # EXEC splits on blanks and knows no quotes: the program is a script.)
 printf 'echo "from $TCPREMOTEIP"\ncat\n' >"$T/prog.sh"
-port=$(free_port)
-socat -d -d "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" \
+# socat binds port 0; its port is read from the kernel.
+socat -d -d "TCP-LISTEN:0,bind=127.0.0.1,reuseaddr,fork" \
     EXEC:"$BIN/mtls-serve --inetd $SRV -- sh $T/prog.sh" \
     2>"$T/socat.log" &
 sp=$!
 track $sp
 ok "socat is listening" waitfor 10 has_log "$T/socat.log" 'listening on'
+port=$(listen_port $sp)
 # shellcheck disable=SC2086
 printf 'one\ntwo\n' | $SEND "localhost:$port" >"$T/out"
 is "$?" 0 "mtls-serve --inetd under socat: exit 0"
@@ -31,20 +32,20 @@ is "$(tail -n 1 "$T/out2")" again "a second connection gets its own process"
 ok "each connection logs in inetd mode" \
     waitfor 5 has_log "$T/socat.log" 'mtls-serve: .*event=closed end=close_notify' 2
 kill $sp
-wait $sp 2>/dev/null
+await $sp
 
 # --inetd echo, no program.
-port=$(free_port)
-socat -d -d "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" \
+socat -d -d "TCP-LISTEN:0,bind=127.0.0.1,reuseaddr,fork" \
     EXEC:"$BIN/mtls-serve -i $SRV" 2>"$T/socat2.log" &
 sp=$!
 track $sp
 waitfor 10 has_log "$T/socat2.log" 'listening on'
+port=$(listen_port $sp)
 # shellcheck disable=SC2086
 echo plain | $SEND "localhost:$port" >"$T/out"
 like "$(cat "$T/out")" ' plain$' "--inetd without a program echoes"
 kill $sp
-wait $sp 2>/dev/null
+await $sp
 
 # Socket activation: the socket is made here and passed as fd 3.
 python3 "$TOP/t/activate.py" "$BIN/mtls-serve" $SRV >"$T/act.port" \
@@ -60,7 +61,7 @@ ok "it listens where the socket was bound, not on :9443" \
 echo activated | $SEND "localhost:$port" >"$T/out"
 like "$(cat "$T/out")" ' activated$' "LISTEN_FDS: a client is served"
 kill -TERM $ap
-wait $ap
+await $ap
 is "$?" 0 "SIGTERM: exit 0"
 
 # LISTEN_PID for another process: ignored, the server binds as usual.
@@ -71,6 +72,6 @@ track $op
 ok "LISTEN_PID of another process is ignored" \
     waitfor 10 has_log "$T/other.log" 'event=listening addr=127.0.0.1:'
 kill -TERM $op
-wait $op
+await $op
 
 done_testing

@@ -16,9 +16,12 @@ ok "mtls and every peer ran the handshake load" \
     test "$(grep -cE '^\| (mtls|gnutls-serv|s_server|socat) \| 1 \| [0-9.]+ \|' "$T/RESULTS.md")" = 4
 ok "the bulk echo came back intact every time" \
     test "$(grep -c '| ok |$' "$T/RESULTS.md")" = 4
-ok "no server is left running" \
-    test "$(pgrep -f "$T" | wc -l)" = 0
 wd=$(sed -n 's/^bench: working in //p' "$T/out")
+like "$wd" '^/.*/mtls-bench\.' "bench/run says where it works"
+# Its servers' command lines name files in its directory.
+ok "no server of bench/run is left running" \
+    test "$(pgrep -f -- "${wd:-/nonexistent}/" | wc -l)" = 0
+ok "no process it started is left behind" test -z "$(strays)"
 ok "bench/run's own temporary directory is gone" test -n "$wd" -a ! -e "$wd"
 
 done_testing

@@ -70,7 +70,7 @@ def burst(port, n):
         except OSError:
             pass
     print("opened=%d" % len(conns), flush=True)
-    time.sleep(0.2)
+    sys.stdin.readline()
     for s in conns:
         s.close()
 

@@ -10,18 +10,134 @@ set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${MTLS_BIN:-$TOP/build}
 T=$(mktemp -d "${TMPDIR:-/tmp}/mtls-t.XXXXXX")
+_test=${0##*/}
 _tap_n=0
 _tap_fail=0
 _pids=""
+# What the test is waiting for right now, for the time-out message.
+_waiting=""
+
+# Sanitizer reports (a build with SANITIZE=1) must fail the test file,
+# even from a server's connection process, whose stderr is only its log.
+# AddressSanitizer writes them to files under $T/san, one per process;
+# UBSan (GCC's ignores log_path) writes them to stderr, which the tests
+# keep in files under $T.  Both abort, so a parent sees a signal: the
+# server logs event=child-died, a command run by a test exits 134.  At the
+# end, done_testing looks for all three.
+ulimit -c 0
+mkdir "$T/san"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/san/asan:abort_on_error=1"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_on_error=1:abort_on_error=1"
+
+# _san_reports: the files under $T that hold a sanitizer report or the
+# log of a connection process that died.
+_san_reports() {
+	find "$T/san" -type f 2>/dev/null
+	grep -rlIE -- 'runtime error:|ERROR: (Address|Leak|Undefined)Sanitizer|event=child-died' \
+	    "$T" --exclude-dir=san 2>/dev/null
+}
+
+_san_diag() {
+	for _f in $(_san_reports); do
+		echo "# sanitizer report or child-died in ${_f#"$T"/}:"
+		grep -E -m 40 -A 30 -- 'runtime error:|Sanitizer|child-died' "$_f" |
+		    head -n 40 | sed 's/^/#   /'
+	done
+}
+
+# _gone PID: PID has ended (no such process, or a zombie not yet reaped).
+_gone() {
+	[ ! -e "/proc/$1/stat" ] ||
+	    [ "$(sed 's/.*) \([A-Z]\).*/\1/' "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
+
+# _descendants PID [EXCLUDE...]: every descendant of PID, from one ps
+# snapshot, leaving out the EXCLUDE processes and their descendants.
+_descendants() {
+	ps -e -o pid=,ppid= | awk -v root="$1" -v excl=" ${*:2} " '
+	    { parent[$1] = $2 }
+	    END {
+		for (p in parent) {
+			q = p
+			while (q != root && q in parent &&
+			    !index(excl, " " q " "))
+				q = parent[q]
+			if (q == root && p != root)
+				print p
+		}
+	    }'
+}
+
+# strays: the processes this test started that are still running, but
+# for the watchdog (and whoever asks: it runs in a subshell of its own).
+strays() {
+	_descendants "$_main" "$_watchdog" "$BASHPID"
+}
+
+# The time limit of a test file (MTLS_TEST_TIMEOUT seconds, 300 by
+# default).  A watchdog process signals the test when it runs out; the
+# test then reports, as a failing test, what it was running and waiting
+# for, and its EXIT trap ends what it started.  The watchdog also ends
+# the test's other descendants, so that a hung foreground command returns.
+_tlimit=${MTLS_TEST_TIMEOUT:-300}
+_main=$$
+_on_timeout() {
+	trap - TERM
+	_tap 1 "$_test: time limit of $_tlimit s reached, running \`$1'${_waiting:+, waiting for $_waiting}"
+	echo "1..$_tap_n"
+	exit 1
+}
+trap '_on_timeout "$BASH_COMMAND"' TERM
+(
+	trap - EXIT TERM
+	sleep "$_tlimit" &
+	_sl=$!
+	trap 'kill "$_sl" 2>/dev/null; exit 0' TERM
+	wait "$_sl" || exit 0
+	trap - TERM
+	kill -TERM "$_main" 2>/dev/null
+	for _p in $(_descendants "$_main" "$BASHPID"); do
+		kill -TERM "$_p" 2>/dev/null
+	done
+	sleep 5
+	for _p in $(_descendants "$_main" "$BASHPID"); do
+		kill -KILL "$_p" 2>/dev/null
+	done
+) </dev/null >/dev/null 2>&1 &
+_watchdog=$!
+
+# _reap PID SECONDS: wait for PID at most SECONDS, then kill it.  Returns
+# its exit status, or 124 if it had to be killed.
+_reap() {
+	if waitfor "$2" _gone "$1"; then
+		wait "$1" 2>/dev/null
+		return
+	fi
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 124
+}
 
 _cleanup() {
+	_st=$?
+	trap - TERM
 	for p in $_pids; do
 		kill "$p" 2>/dev/null
 	done
 	for p in $_pids; do
-		wait "$p" 2>/dev/null
+		_reap "$p" 10
 	done
+	kill "$_watchdog" 2>/dev/null
+	wait "$_watchdog" 2>/dev/null
+	# A report written after done_testing (a leak found when a server
+	# exits) still fails the file.
+	if [ -n "$(_san_reports)" ] && [ "${_san_seen:-0}" = 0 ]; then
+		echo "# $_test: sanitizer reports after the last test:"
+		_san_diag
+		_st=1
+	fi
 	rm -rf "$T"
+	exit "$_st"
 }
 trap _cleanup EXIT
 
@@ -100,7 +216,25 @@ fails_with() {
 	fi
 }
 
+# _fatal MSG: the test cannot go on: one failing test saying why, the
+# plan, and exit (the EXIT trap ends what the test started).  Unlike a
+# "Bail out!" it leaves the other test files to run.
+_fatal() {
+	_tap 1 "$1"
+	echo "1..$_tap_n"
+	exit 1
+}
+
+# done_testing: the last check of every file (no sanitizer report from
+# any process it started), then the plan.
 done_testing() {
+	if [ -z "$(_san_reports)" ]; then
+		_tap 0 "no sanitizer report and no connection process died"
+	else
+		_tap 1 "no sanitizer report and no connection process died"
+		_san_diag
+		_san_seen=1
+	fi
 	echo "1..$_tap_n"
 	[ "$_tap_fail" = 0 ]
 }
@@ -108,15 +242,25 @@ done_testing() {
 # waitfor SECONDS CMD...: run CMD until it succeeds, at most SECONDS.
 # For conditions with no readiness signal of their own (a log line that
 # a child writes after the client has gone, a reaped child).
+# SECONDS is raised to MTLS_WAIT_MIN (30) if lower: it bounds a wait for
+# something that must happen, and a busy machine or a sanitizer build
+# takes longer than an idle one; a passing test never waits it out.
 waitfor() {
-	_limit=$(($1 * 50))
+	_limit=$1
+	[ "$_limit" -lt "${MTLS_WAIT_MIN:-30}" ] && _limit=${MTLS_WAIT_MIN:-30}
+	_limit=$((_limit * 50))
 	shift
 	_i=0
+	_waiting="$*"
 	while ! "$@"; do
 		_i=$((_i + 1))
-		[ "$_i" -ge "$_limit" ] && return 1
+		if [ "$_i" -ge "$_limit" ]; then
+			_waiting=""
+			return 1
+		fi
 		sleep 0.02
 	done
+	_waiting=""
 	return 0
 }
 
@@ -134,7 +278,7 @@ has_log() {
 # mkpki DIR [ecdsa|rsa4096]: a fresh demo PKI (CA, server, client).
 mkpki() {
 	FORCE=1 "$TOP/certs/mkpki" "$1" "${2:-ecdsa}" 2>/dev/null ||
-	    { echo "Bail out! mkpki $1 failed"; exit 1; }
+	    { _fatal "mkpki $1 failed"; }
 }
 
 # keyopts KEYTYPE: certtool's options for a key of that type.
@@ -155,7 +299,7 @@ mkca() {
 	    "$2" >"$1/$2.tmpl"
 	certtool --generate-self-signed --template "$1/$2.tmpl" \
 	    --load-privkey "$1/$2-key.pem" --outfile "$1/$2-cert.pem" \
-	    2>/dev/null || { echo "Bail out! mkca $2 failed"; exit 1; }
+	    2>/dev/null || _fatal "mkca $2 failed"
 }
 
 # mkcert DIR NAME CADIR CANAME TEMPLATE [KEYTYPE]: a certificate from the
@@ -171,35 +315,69 @@ mkcert() {
 	    --load-ca-certificate "$3/$4-cert.pem" \
 	    --load-ca-privkey "$3/$4-key.pem" \
 	    --outfile "$1/$2-cert.pem" 2>/dev/null ||
-	    { echo "Bail out! mkcert $2 failed"; exit 1; }
+	    _fatal "mkcert $2 failed"
 }
 
-# serve_start LOG ARGS...: start mtls-serve on 127.0.0.1, a free port, with
-# ARGS; stderr goes to LOG.  Waits (bounded) for the "listening" line, then
-# sets SPID and PORT.
+# serve_start LOG ARGS...: start mtls-serve on 127.0.0.1, port 0, with
+# ARGS; stderr goes to LOG, emptied before the server starts so that no
+# line of an earlier server can be taken for this one's.  Waits (bounded)
+# for this server's "listening" line (it names its pid), then sets SPID and
+# PORT from it.
 serve_start() {
 	_log=$1
 	shift
+	: >"$_log"
 	"$BIN/mtls-serve" -l 127.0.0.1:0 "$@" 2>"$_log" &
 	SPID=$!
 	track "$SPID"
-	if ! waitfor 10 has_log "$_log" 'event=listening'; then
-		echo "Bail out! mtls-serve did not start: $(cat "$_log")"
-		exit 1
-	fi
-	PORT=$(sed -n 's/.*event=listening addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+	waitfor 30 _listening "$_log" "$SPID" ||
+	    _fatal "mtls-serve did not start: $(cat "$_log")"
+	PORT=$(sed -n "s/.*event=listening addr=127\.0\.0\.1:\([0-9]*\) pid=$SPID\( .*\)\{0,1\}\$/\1/p" \
 	    "$_log" | head -n 1)
+	[ -n "$PORT" ] || _fatal "mtls-serve: no port in: $(cat "$_log")"
 }
 
-# serve_stop PID: SIGTERM, then the exit status (0 expected).
+# _listening LOG PID: LOG has PID's listening line, or PID has ended
+# (then waiting longer is pointless: the caller sees no port).
+_listening() {
+	has_log "$1" "event=listening .*pid=$2( |\$)" || _gone "$2"
+}
+
+# serve_stop PID: SIGTERM, then PID's exit status (0 expected).  Waits at
+# most 30 s; a server still running then is killed, status 124.
 serve_stop() {
-	kill -TERM "$1"
-	wait "$1"
+	kill -TERM "$1" 2>/dev/null
+	_waiting="PID $1 to exit after SIGTERM"
+	_reap "$1" 30
+	_rc=$?
+	_waiting=""
+	[ "$_rc" = 124 ] && diag "PID $1 still ran 30 s after SIGTERM: killed"
+	return "$_rc"
+}
+
+# await PID [SECONDS]: wait for a background command at most SECONDS (120);
+# its exit status, or 124 (and a diagnostic) if it had to be killed.
+await() {
+	_waiting="PID $1 to end"
+	_reap "$1" "${2:-120}"
+	_rc=$?
+	_waiting=""
+	[ "$_rc" = 124 ] && diag "PID $1 still ran after ${2:-120} s: killed"
+	return "$_rc"
+}
+
+# _ps_children PID: PID's children, one "pid stat" line each, from
+# ps -e (which succeeds whenever ps works, unlike ps --ppid with no match).
+# A failing ps prints "ps-failed", which no numeric test accepts.
+_ps_children() {
+	_out=$(ps -e -o ppid=,pid=,stat=) || { echo ps-failed; return 1; }
+	printf '%s\n' "$_out" | awk -v p="$1" '$1 == p { print $2, $3 }'
 }
 
 # zombies PID: how many children of PID are zombies.
 zombies() {
-	ps -o stat= --ppid "$1" 2>/dev/null | grep -c '^Z' || true
+	_c=$(_ps_children "$1") || { echo "$_c"; return 1; }
+	printf '%s\n' "$_c" | awk '$2 ~ /^Z/ { n++ } END { print n + 0 }'
 }
 
 no_zombies() {
@@ -208,7 +386,26 @@ no_zombies() {
 
 # children PID: how many children PID has.
 children() {
-	ps -o pid= --ppid "$1" 2>/dev/null | grep -c . || true
+	_c=$(_ps_children "$1") || { echo "$_c"; return 1; }
+	printf '%s\n' "$_c" | awk 'NF { n++ } END { print n + 0 }'
+}
+
+# children_are PID OP N: test(1) of PID's child count, counted anew at
+# each call (so that waitfor can poll it): children_are "$SPID" = 0.
+children_are() {
+	test "$(children "$1")" "$2" "$3"
+}
+
+# listen_port PID: the TCP port PID listens on at 127.0.0.1 or 0.0.0.0,
+# read from the kernel (/proc/net/tcp), for peers that bind port 0
+# without saying which port they got.
+listen_port() {
+	_ino=$(for _f in /proc/"$1"/fd/*; do readlink "$_f"; done 2>/dev/null |
+	    sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p' | tr '\n' ' ')
+	_hex=$(awk -v ino=" $_ino " '$4 == "0A" && index(ino, " " $10 " ") &&
+	    ($2 ~ /^0100007F:/ || $2 ~ /^00000000:/) {
+		split($2, a, ":"); print a[2]; exit }' /proc/net/tcp)
+	[ -n "$_hex" ] && echo $((16#$_hex))
 }
 
 # gcli DIR PORT [ARGS...]: gnutls-cli with DIR's CA and client pair.
@@ -238,7 +435,7 @@ ossl_talk() {
 	cat "$_in" >&9
 	waitfor 10 _has_lines "$_out" "$_n"
 	exec 9>&-
-	wait "$_op"
+	await "$_op"
 }
 
 _has_lines() {
@@ -250,27 +447,41 @@ pyclient() {
 	python3 "$TOP/t/tlsclient.py" "$@"
 }
 
-# free_port: a TCP port free on 127.0.0.1 right now, for peers (such as
-# gnutls-serv) that cannot take port 0 and say which port they got.
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+# closed_port: a port on 127.0.0.1 where a connection is refused, held so
+# (bound, never listening) by a process the test tracks, so nothing else
+# can take it meanwhile.  Sets CLOSED_PORT.
+closed_port() {
+	rm -f "$T/closed.port"
+	python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+sys.stdout.close()
+time.sleep(3600)' >"$T/closed.port" &
+	track $!
+	waitfor 10 test -s "$T/closed.port" || _fatal "closed_port: no port"
+	CLOSED_PORT=$(cat "$T/closed.port")
 }
 
-# gserv_start LOG ARGS...: gnutls-serv on a free port with ARGS; waits for
-# its "listening" line, sets SPID and PORT.
+# gserv_start LOG ARGS...: gnutls-serv on port 0 with ARGS (which must
+# include --x509cafile).  It binds every address, so it always requires
+# and verifies a client certificate here.  Waits for its IPv4 "listening"
+# line, reads its port from the kernel, sets SPID and PORT.
 gserv_start() {
 	_log=$1
 	shift
-	PORT=$(free_port)
-	gnutls-serv -p "$PORT" "$@" >"$_log" 2>&1 &
+	: >"$_log"
+	gnutls-serv -p 0 --require-client-cert --verify-client-cert "$@" \
+	    >"$_log" 2>&1 &
 	SPID=$!
 	track "$SPID"
-	waitfor 10 has_log "$_log" 'listening on IPv4.*done' ||
-	    { echo "Bail out! gnutls-serv did not start: $(cat "$_log")"; exit 1; }
+	waitfor 30 has_log "$_log" 'listening on IPv4.*done' ||
+	    _fatal "gnutls-serv did not start: $(cat "$_log")"
+	PORT=$(listen_port "$SPID")
+	[ -n "$PORT" ] || _fatal "gnutls-serv: no listening port found"
 }
 
-# osrv_start LOG ARGS...: openssl s_server on port 0 with ARGS; waits for
-# its ACCEPT line, sets SPID and PORT.
+# osrv_start LOG ARGS...: openssl s_server on 127.0.0.1 port 0 with ARGS;
+# waits for its ACCEPT line, sets SPID and PORT.
 osrv_start() {
 	_log=$1
 	shift
@@ -278,12 +489,14 @@ osrv_start() {
 	# never ends.
 	[ -p "$T/osrv.in" ] || mkfifo "$T/osrv.in"
 	exec 8<>"$T/osrv.in"
-	openssl s_server -accept 0 "$@" <&8 >"$_log" 2>&1 &
+	: >"$_log"
+	openssl s_server -accept 127.0.0.1:0 "$@" <&8 >"$_log" 2>&1 &
 	SPID=$!
 	track "$SPID"
-	waitfor 10 has_log "$_log" '^ACCEPT' ||
-	    { echo "Bail out! s_server did not start: $(cat "$_log")"; exit 1; }
-	PORT=$(sed -n 's/^ACCEPT .*:\([0-9]*\)$/\1/p' "$_log" | head -n 1)
+	waitfor 30 has_log "$_log" '^ACCEPT' ||
+	    _fatal "s_server did not start: $(cat "$_log")"
+	PORT=$(sed -n 's/^ACCEPT 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$_log" | head -n 1)
+	[ -n "$PORT" ] || _fatal "s_server: no port in: $(cat "$_log")"
 }
 
 # send DIR ARGS...: mtls-send with DIR's CA and client pair.
