@@ -70,7 +70,7 @@ fails_with 2 "^mtls-send: $T/samename\.crl: CRL not signed by a trusted CA\$" \
     $S --crl "$T/fresh.crl" --crl "$T/samename.crl" "localhost:$PORT"
 }
 kill "$SPID" 2>/dev/null
-wait "$SPID" 2>/dev/null
+await "$SPID"
 # shellcheck disable=SC2086
 fails_with 2 "^mtls-serve: $T/samename\.crl: CRL not signed by a trusted CA\$" \
     "mtls-serve: a CRL from a same-name CA: exit 2" \
@@ -115,7 +115,7 @@ openssl s_client -status -connect "127.0.0.1:$PORT" -servername localhost \
 like "$(cat "$T/sc.out")" 'OCSP Response Status: successful' \
     "(s_server does staple it: s_client -status sees the response)"
 kill "$SPID" 2>/dev/null
-wait "$SPID" 2>/dev/null
+await "$SPID"
 
 osrv_start "$T/os-good.log" -naccept 20 -rev -status_file "$T/good.ocsp" \
     -Verify 1 -cert "$P/server-cert.pem" -key "$P/server-key.pem" \
@@ -124,7 +124,7 @@ osrv_start "$T/os-good.log" -naccept 20 -rev -status_file "$T/good.ocsp" \
 echo xyz | $S --require-ocsp "localhost:$PORT" >"$T/out"
 is "$? $(cat "$T/out")" "0 zyx" "the same server with a good response: exit 0"
 kill "$SPID" 2>/dev/null
-wait "$SPID" 2>/dev/null
+await "$SPID"
 
 # A response for our server (serial 02, our CA's name) signed by the
 # same-name CA: openssl does not verify it against our CA, a client
@@ -156,7 +156,7 @@ fails_with 4 "^mtls-send: 127\.0\.0\.1:$PORT: server certificate rejected: inval
     "a stapled response from the same-name CA: mtls-send exit 4" \
     $S "localhost:$PORT"
 kill "$SPID" 2>/dev/null
-wait "$SPID" 2>/dev/null
+await "$SPID"
 fails_with 2 "^mtls-serve: $T/foreign\.ocsp: OCSP response not usable \(not signed by the issuer of our certificate\)\$" \
     "mtls-serve --ocsp-response from the same-name CA: exit 2, naming the file" \
     timeout 10 "$BIN/mtls-serve" -l 127.0.0.1:0 -c "$P/server-cert.pem" \

@@ -120,7 +120,7 @@ fails_with 3 "^mtls-certinfo: 127\.0\.0\.1:$mport: no certificate received: time
     "-t 1 against a server that never answers: exit 3, timed out" \
     "$BIN/mtls-certinfo" -t 1 --connect "127.0.0.1:$mport"
 kill $mp 2>/dev/null
-wait $mp 2>/dev/null
+await $mp
 
 # A server that answers with something that is not TLS and closes.
 python3 -c '
@@ -136,7 +136,7 @@ hport=$(cat "$T/http.port")
 fails_with 3 "^mtls-certinfo: 127\.0\.0\.1:$hport: no certificate received: " \
     "a server that answers in plain text: exit 3, no certificate received" \
     "$BIN/mtls-certinfo" -t 5 --connect "127.0.0.1:$hport"
-wait $hp
+await $hp
 
 # A TLS server that offers only what we refuse (TLS 1.1) alerts before
 # sending its certificate.
@@ -146,7 +146,7 @@ fails_with 3 "^mtls-certinfo: 127\.0\.0\.1:$PORT: no certificate received: .*pro
     "a TLS 1.1-only server: exit 3, no certificate, the protocol named" \
     "$BIN/mtls-certinfo" -t 5 --connect "127.0.0.1:$PORT"
 kill "$SPID" 2>/dev/null
-wait "$SPID" 2>/dev/null
+await "$SPID"
 
 fails_with 2 '^mtls-certinfo: --timeout: "0"' "-t 0 is a usage error" \
     "$BIN/mtls-certinfo" -t 0 --connect 127.0.0.1:1

@@ -97,7 +97,7 @@ print(r.returncode, flush=True)' "$T/i-$_case.log" "$BIN/mtls-serve" -i "$@" \
 # istatus CASE: wait for it (in this shell, not a subshell), then its
 # exit status, as the launcher saw it, in ISTATUS.
 istatus() {
-	wait "$IPID"
+	await "$IPID"
 	ISTATUS=$(sed -n 2p "$T/i-$1.out")
 }
 
@@ -257,10 +257,10 @@ ok "SIGINT to the server: it logs the shutdown, one child running" \
     waitfor 10 has_log "$T/int.log" 'event=shutdown signal=SIGINT children=1'
 echo three >&7
 exec 7>&-
-wait $cp
+await $cp
 is "$? $(tail -n 1 "$T/int.out" | cut -d' ' -f3-)" "0 three" \
     "the open connection finishes its work, exit 0"
-wait "$SPID"
+await "$SPID"
 is "$?" 0 "SIGINT: the server exits 0"
 like "$(tail -n 1 "$T/int.log")" 'event=stopped' "the last line says stopped"
 is "$(count_log "$T/int.log" 'event=child-died')" 0 "no connection process died of a signal"
