@@ -181,6 +181,34 @@ ok "SIGHUP with the same-name CA's response: reload-failed" \
     "event=reload-failed reason=\"$T/deleg\\.ocsp: OCSP response not usable \\(not signed by the issuer"
 serve_stop "$SPID"
 
+# A server certificate whose issuer (an intermediate) is in neither its
+# chain file nor -C: the signature cannot be checked; a warning says so
+# and the server starts.  With the intermediate in the chain file it is
+# checked, silently.
+mkchain "$T/ch"
+lser=$(openssl x509 -in "$T/ch/leaf-cert.pem" -noout -serial | cut -d= -f2)
+printf 'V\t%s\t\t%s\tunknown\t/CN=x\n' \
+    "$(date -u -d '+1 year' +%y%m%d%H%M%SZ)" "$lser" >"$T/ch/index"
+openssl ocsp -issuer "$T/ch/int-cert.pem" -cert "$T/ch/leaf-cert.pem" \
+    -no_nonce -reqout "$T/ch/req" >/dev/null 2>&1
+openssl ocsp -index "$T/ch/index" -rsigner "$T/ch/int-cert.pem" \
+    -rkey "$T/ch/int-key.pem" -CA "$T/ch/int-cert.pem" -reqin "$T/ch/req" \
+    -respout "$T/ch/leaf.ocsp" -ndays 1 >/dev/null 2>&1
+serve_start "$T/serve-nochain.log" -c "$T/ch/leaf-cert.pem" \
+    -k "$T/ch/leaf-key.pem" -C "$P/ca-cert.pem" \
+    --ocsp-response "$T/ch/leaf.ocsp"
+is "$(grep -v 'event=' "$T/serve-nochain.log")" \
+    "mtls-serve: $T/ch/leaf.ocsp: cannot check who signed this OCSP response: the issuer of our certificate is neither in its chain nor a trusted CA" \
+    "the leaf's issuer nowhere at hand: one warning, naming the file"
+serve_stop "$SPID"
+cat "$T/ch/leaf-cert.pem" "$T/ch/int-cert.pem" >"$T/ch/chain.pem"
+serve_start "$T/serve-chain.log" -c "$T/ch/chain.pem" \
+    -k "$T/ch/leaf-key.pem" -C "$P/ca-cert.pem" \
+    --ocsp-response "$T/ch/leaf.ocsp"
+is "$(grep -vc 'event=' "$T/serve-chain.log")" 0 \
+    "with the intermediate in the chain file: checked, no warning"
+serve_stop "$SPID"
+
 # mtls-serve: a stale response keeps it from starting.
 fails_with 2 "^mtls-serve: $T/stale\.ocsp: OCSP response not usable .*expired" \
     "mtls-serve --ocsp-response STALE: exit 2, naming the file" \
