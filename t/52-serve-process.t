@@ -231,7 +231,7 @@ is "$(count_log "$T/quiet.log" 'event=closed end=timeout')" 1 \
     "-q: the idle timeout (a failure) is logged"
 is "$(grep -o 'event=[a-z-]*' "$T/quiet.log" | sed 's/event=//' |
     grep -Evx 'refused|closed' | tr '\n' ' ')" \
-    "certificate listening shutdown stopped " \
+    "certificate listening draining stopped " \
     "-q: otherwise only start (certificate, listening) and stop lines"
 
 # SIGINT: a connection's process ignores it (it is the parent's to
@@ -254,7 +254,7 @@ like "$(tail -n 1 "$T/int.out")" ' two$' \
     "SIGINT to a connection's process: the connection goes on"
 kill -INT "$SPID"
 ok "SIGINT to the server: it logs the shutdown, one child running" \
-    waitfor 10 has_log "$T/int.log" 'event=shutdown signal=SIGINT children=1'
+    waitfor 10 has_log "$T/int.log" 'event=draining signal=SIGINT connections=1'
 echo three >&7
 exec 7>&-
 await $cp
