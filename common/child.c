@@ -73,6 +73,13 @@ int
 child_spawn(struct child *c, char *const argv[], char *const envp[],
     int group, char *err, size_t errlen)
 {
+	return child_spawn_as(c, argv, envp, group, NULL, NULL, err, errlen);
+}
+
+int
+child_spawn_as(struct child *c, char *const argv[], char *const envp[],
+    int group, int (*setup)(void *arg), void *arg, char *err, size_t errlen)
+{
 	int	 in[2], out[2], fl;
 	struct sigaction sa;
 	sigset_t none;
@@ -112,6 +119,8 @@ child_spawn(struct child *c, char *const argv[], char *const envp[],
 		if (dup2(in[0], STDIN_FILENO) < 0 ||
 		    dup2(out[1], STDOUT_FILENO) < 0)
 			_exit(127);
+		if (setup != NULL && setup(arg) < 0)
+			_exit(126);
 		execvpe(argv[0], argv, envp);
 		warn("%s: %s", argv[0], strerror(errno));
 		_exit(127);

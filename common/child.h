@@ -37,6 +37,15 @@ int	 child_spawn(struct child *c, char *const argv[], char *const envp[],
 	    int group, char *err, size_t errlen);
 
 /*
+ * The same, calling setup(arg) in the program's process just before exec
+ * (to change user, say); if it returns -1 (having said why on stderr),
+ * the process exits 126 without running the program.
+ */
+int	 child_spawn_as(struct child *c, char *const argv[],
+	    char *const envp[], int group, int (*setup)(void *arg), void *arg,
+	    char *err, size_t errlen);
+
+/*
  * Reap the program: wait up to grace_ms for it to end, then SIGTERM it
  * (its process group, if it has one), then after grace_ms more SIGKILL.
  * What it left running in its group (a background job holding its stdout)

@@ -3,9 +3,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "diag.h"
+
+/*
+ * Where lines go: set once at start-up by diag_use_syslog(), before any
+ * fork, and read-only afterwards.
+ */
+static int diag_syslog;
+
+void
+diag_use_syslog(void)
+{
+	openlog(diag_progname(), LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	diag_syslog = 1;
+}
 
 const char *
 diag_progname(void)
@@ -25,6 +39,16 @@ diag_writeline(char *line)
 	 * stderr never interleave (stdio may split an unbuffered fprintf).
 	 * The caller's buffer has room for the newline.
 	 */
+	if (diag_syslog) {
+		/* syslog(3) adds the name and pid; the text follows ": ". */
+		const char *text = strncmp(line, diag_progname(),
+		    strlen(diag_progname())) == 0 && line[strlen(
+		    diag_progname())] == ':' ? line + strlen(diag_progname()) +
+		    1 : line;
+
+		syslog(LOG_INFO, "%s", text + (*text == ' '));
+		return;
+	}
 	line[len++] = '\n';
 	while (len > 0) {
 		w = write(STDERR_FILENO, p, len);

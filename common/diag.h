@@ -32,8 +32,16 @@ const char *diag_progname(void);
 
 /*
  * Write a NUL-terminated line plus '\n' to stderr in one write(2).  The
- * buffer must have one spare byte after the NUL-terminated text.
+ * buffer must have one spare byte after the NUL-terminated text.  After
+ * diag_use_syslog(), the line goes to syslog(3) instead.
  */
 void	diag_writeline(char *line);
+
+/*
+ * From now on, send every line to syslog (LOG_DAEMON) instead of stderr:
+ * for a server whose stderr is its client's connection (inetd).  Called
+ * once, at start-up, before any child is forked.
+ */
+void	diag_use_syslog(void);
 
 #endif

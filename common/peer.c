@@ -42,7 +42,7 @@ get_dn(gnutls_x509_crt_t crt, int issuer, char *buf, size_t n)
 int
 peer_describe(gnutls_x509_crt_t crt, struct peer_cert *p)
 {
-	unsigned char serial[64], fpr[32];
+	unsigned char serial[PEER_SERIAL_MAX], fpr[32];
 	size_t	 len, i;
 	int	 ret;
 
@@ -170,4 +170,20 @@ peer_foreach_san(gnutls_x509_crt_t crt,
 			return r;
 	}
 	return 0;
+}
+
+int
+peer_dn_count(gnutls_x509_crt_t crt, const char *oid)
+{
+	size_t	 len;
+	int	 i, ret;
+
+	for (i = 0; i < 1024; i++) {
+		len = 0;
+		ret = gnutls_x509_crt_get_dn_by_oid(crt, oid, (unsigned)i, 0,
+		    NULL, &len);
+		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+	}
+	return i;
 }

@@ -13,10 +13,17 @@
 
 struct logline;
 
+/*
+ * The longest serial number read, in bytes.  RFC 5280 allows 20; a peer
+ * may send more, and each byte is two hex digits here: the buffer below is
+ * sized from this, never the other way round.  A longer one is an error.
+ */
+#define PEER_SERIAL_MAX	128
+
 struct peer_cert {
-	char	 subject[1024];		/* RFC 4514 form */
+	char	 subject[1024];		/* RFC 4514 form (cut if longer) */
 	char	 issuer[1024];
-	char	 serial[128];		/* lowercase hex, no colons */
+	char	 serial[2 * PEER_SERIAL_MAX + 1];	/* lowercase hex */
 	time_t	 not_before, not_after;
 	char	 not_before_s[TIMEFMT_MAX];	/* RFC 3339 */
 	char	 not_after_s[TIMEFMT_MAX];
@@ -52,6 +59,9 @@ int	 peer_spki_sha256(gnutls_x509_crt_t crt, char b64[45], char *hex);
  */
 int	 peer_foreach_san(gnutls_x509_crt_t crt,
 	    int (*fn)(void *arg, int type, const char *value), void *arg);
+
+/* How many attributes of type oid crt's subject DN holds (0 on error). */
+int	 peer_dn_count(gnutls_x509_crt_t crt, const char *oid);
 
 /* Hex of len bytes into out (2 * len + 1 bytes), lowercase; returns out. */
 char	*peer_hex(const unsigned char *in, size_t len, char *out);

@@ -151,9 +151,8 @@ static int
 pin_from_env(void *userdata, int attempt, const char *token_url,
     const char *token_label, unsigned int flags, char *pin, size_t pin_max)
 {
-	const char *env = getenv(PKCS11_PIN_ENV);
+	const char *env = userdata != NULL ? userdata : getenv(PKCS11_PIN_ENV);
 
-	(void)userdata;
 	(void)token_url;
 	(void)token_label;
 	/* Never retry a wrong PIN: tokens lock after a few. */
@@ -162,6 +161,20 @@ pin_from_env(void *userdata, int attempt, const char *token_url,
 		return -1;
 	strcpy(pin, env);
 	return 0;
+}
+
+char *
+tlsconf_take_pin(void)
+{
+	char	*env = getenv(PKCS11_PIN_ENV), *copy;
+
+	if (env == NULL)
+		return NULL;
+	copy = strdup(env);
+	/* The bytes stay readable in /proc/PID/environ until overwritten. */
+	explicit_bzero(env, strlen(env));
+	unsetenv(PKCS11_PIN_ENV);
+	return copy;
 }
 
 int
@@ -213,8 +226,8 @@ out0:
 
 /* The private key, from a file or a token, as an abstract key. */
 static int
-load_key(gnutls_privkey_t *pkey, const char *keypath, int strict, char *err,
-    size_t errlen)
+load_key(gnutls_privkey_t *pkey, const char *keypath, const char *pin,
+    int strict, char *err, size_t errlen)
 {
 	gnutls_x509_privkey_t key;
 	int	 ret, rv = -1;
@@ -225,7 +238,7 @@ load_key(gnutls_privkey_t *pkey, const char *keypath, int strict, char *err,
 	}
 	if (is_url(keypath)) {
 		/* The PIN: the URI's pin-value or pin-source, or $ENV. */
-		gnutls_pkcs11_set_pin_function(pin_from_env, NULL);
+		gnutls_pkcs11_set_pin_function(pin_from_env, (void *)pin);
 		if ((ret = gnutls_privkey_import_url(*pkey, keypath, 0)) < 0) {
 			/* Name the object, never a pin-value. */
 			snprintf(err, errlen, "%.*s: %s",
@@ -252,19 +265,66 @@ out:
 }
 
 /*
+ * The chain and key of old, copied (for a reload that cannot read the key
+ * file again, such as after dropping privileges).
+ */
+static int
+copy_keypair(struct tlsconf *c, const struct tlsconf *old, char *err,
+    size_t errlen)
+{
+	gnutls_x509_privkey_t xkey;
+	gnutls_datum_t der;
+	unsigned int i;
+	int	 ret;
+
+	if ((c->chain = gnutls_calloc(old->nchain, sizeof(*c->chain))) ==
+	    NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < old->nchain; i++) {
+		if ((ret = gnutls_x509_crt_init(&c->chain[i])) < 0)
+			goto fail;
+		c->nchain++;
+		if ((ret = gnutls_x509_crt_export2(old->chain[i],
+		    GNUTLS_X509_FMT_DER, &der)) < 0)
+			goto fail;
+		ret = gnutls_x509_crt_import(c->chain[i], &der,
+		    GNUTLS_X509_FMT_DER);
+		gnutls_free(der.data);
+		if (ret < 0)
+			goto fail;
+	}
+	if ((ret = gnutls_privkey_init(&c->pkey)) < 0 ||
+	    (ret = gnutls_privkey_export_x509(old->pkey, &xkey)) < 0)
+		goto fail;
+	ret = gnutls_privkey_import_x509(c->pkey, xkey,
+	    GNUTLS_PRIVKEY_IMPORT_COPY);
+	gnutls_x509_privkey_deinit(xkey);
+	if (ret < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "the previous key: %s", gnutls_strerror(ret));
+	return -1;
+}
+
+/*
  * Our chain and key into c->cred.  The credentials and a client's
  * certificate callback (tlssess.c) share one copy of each.
  */
 static int
-load_keypair(struct tlsconf *c, const struct tlsconf_files *f, char *err,
-    size_t errlen)
+load_keypair(struct tlsconf *c, const struct tlsconf_files *f,
+    const struct tlsconf *old, char *err, size_t errlen)
 {
 	unsigned int n;
 	int	 ret;
 
-	if (load_chain(c, f->cert, err, errlen) < 0)
-		return -1;
-	if (load_key(&c->pkey, f->key, f->strict, err, errlen) < 0)
+	if (old != NULL) {
+		if (copy_keypair(c, old, err, errlen) < 0)
+			return -1;
+	} else if (load_chain(c, f->cert, err, errlen) < 0 ||
+	    load_key(&c->pkey, f->key, f->pin, f->strict, err, errlen) < 0)
 		return -1;
 	n = c->nchain;
 	if ((c->pcert = gnutls_calloc(n, sizeof(*c->pcert))) == NULL) {
@@ -334,10 +394,13 @@ load_trust(struct tlsconf *c, const char *capath, char *err, size_t errlen)
 
 /*
  * CRLs: each must be signed by a trusted CA, or anyone could make us
- * refuse good peers.  An expired CRL is kept (failing closed: the peers
- * it covers are refused as "revocation data too old"); a server, which
- * runs on, warns at once.  A client says why when it refuses the server,
- * in the one line of its failure.
+ * refuse good peers.  A CRL whose issuer is not a trusted CA at all is
+ * often an intermediate CA's: it is kept aside ("deferred") and applied
+ * to a client whose verified chain holds a CA certificate that signed it
+ * (tlsconf_check_deferred()).  An expired CRL is kept (failing closed: the
+ * peers it covers are refused as "revocation data too old"); a server,
+ * which runs on, warns at once.  A client says why when it refuses the
+ * server, in the one line of its failure.
  */
 static int
 load_crl(struct tlsconf *c, const char *path, int server, char *err,
@@ -346,8 +409,8 @@ load_crl(struct tlsconf *c, const char *path, int server, char *err,
 	unsigned char *data;
 	size_t	 len;
 	gnutls_datum_t d;
-	gnutls_x509_crl_t *crls = NULL;
-	unsigned int n = 0, i, status;
+	gnutls_x509_crl_t *crls = NULL, *grown;
+	unsigned int n = 0, i, status, ndeferred = 0;
 	char	 when[TIMEFMT_MAX];
 	time_t	 next;
 	int	 ret, rv = -1;
@@ -378,7 +441,10 @@ load_crl(struct tlsconf *c, const char *path, int server, char *err,
 			status = GNUTLS_CERT_INVALID;
 		if (status & CRL_TIME_FLAGS)
 			status &= ~(CRL_TIME_FLAGS | GNUTLS_CERT_INVALID);
-		if (status != 0) {
+		if ((status & ~GNUTLS_CERT_INVALID) ==
+		    GNUTLS_CERT_SIGNER_NOT_FOUND)
+			ndeferred++;
+		else if (status != 0) {
 			snprintf(err, errlen, "%s: CRL not signed by a trusted "
 			    "CA", path);
 			goto out;
@@ -393,17 +459,44 @@ load_crl(struct tlsconf *c, const char *path, int server, char *err,
 			    "is renewed", path,
 			    timefmt_rfc3339(when, sizeof(when), next));
 	}
-	if ((ret = gnutls_certificate_set_x509_crl_mem(c->cred, &d,
-	    is_pem(data, len) ? GNUTLS_X509_FMT_PEM :
-	    GNUTLS_X509_FMT_DER)) < 0) {
-		snprintf(err, errlen, "%s: %s", path, gnutls_strerror(ret));
+	if (ndeferred == 0) {
+		if ((ret = gnutls_certificate_set_x509_crl_mem(c->cred, &d,
+		    is_pem(data, len) ? GNUTLS_X509_FMT_PEM :
+		    GNUTLS_X509_FMT_DER)) < 0) {
+			snprintf(err, errlen, "%s: %s", path,
+			    gnutls_strerror(ret));
+			goto out;
+		}
+		c->ncrl += n;
+		rv = 0;
 		goto out;
+	}
+	/* One by one: the credentials copy those a trusted CA signed. */
+	if ((grown = gnutls_realloc(c->deferred, (c->ndeferred + ndeferred) *
+	    sizeof(*grown))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	c->deferred = grown;
+	for (i = 0; i < n; i++) {
+		if (gnutls_x509_crl_verify(crls[i], c->cas, c->ncas,
+		    GNUTLS_VERIFY_DISABLE_TIME_CHECKS, &status) < 0 ||
+		    (status & GNUTLS_CERT_SIGNER_NOT_FOUND)) {
+			c->deferred[c->ndeferred++] = crls[i];
+			crls[i] = NULL;
+		} else if ((ret = gnutls_certificate_set_x509_crl(c->cred,
+		    &crls[i], 1)) < 0) {
+			snprintf(err, errlen, "%s: %s", path,
+			    gnutls_strerror(ret));
+			goto out;
+		}
 	}
 	c->ncrl += n;
 	rv = 0;
 out:
 	for (i = 0; i < n; i++)
-		gnutls_x509_crl_deinit(crls[i]);
+		if (crls[i] != NULL)
+			gnutls_x509_crl_deinit(crls[i]);
 	gnutls_free(crls);
 	free(data);
 	return rv;
@@ -469,13 +562,85 @@ out:
 	return rv;
 }
 
-struct tlsconf *
-tlsconf_load(const struct tlsconf_files *f, char *err, size_t errlen)
+int
+tlsconf_check_deferred(const struct tlsconf *c, const gnutls_datum_t *der,
+    unsigned int n, char *why, size_t whylen)
+{
+	gnutls_x509_crt_t crt[TLSCONF_CHAIN_MAX];
+	gnutls_x509_trust_list_t tl;
+	gnutls_datum_t dn = { NULL, 0 };
+	unsigned int i, j, k, m = 0, st;
+	int	 rv = 0;
+
+	if (c->ndeferred == 0 || n == 0)
+		return 0;
+	gnutls_certificate_get_trust_list(c->cred, &tl);
+	for (m = 0; m < n && m < TLSCONF_CHAIN_MAX; m++) {
+		if (gnutls_x509_crt_init(&crt[m]) < 0)
+			goto bad;
+		if (gnutls_x509_crt_import(crt[m], &der[m],
+		    GNUTLS_X509_FMT_DER) < 0) {
+			gnutls_x509_crt_deinit(crt[m]);
+			goto bad;
+		}
+	}
+	for (i = 0; i < c->ndeferred; i++) {
+		/* A CA certificate of this chain, itself chaining to ours. */
+		for (j = 0; j < m; j++) {
+			if (!gnutls_x509_crl_check_issuer(c->deferred[i],
+			    crt[j]) ||
+			    gnutls_x509_crl_verify(c->deferred[i], &crt[j], 1,
+			    GNUTLS_VERIFY_DISABLE_TIME_CHECKS, &st) < 0)
+				continue;
+			/* Its dates: tlsconf_crl_stale() judges them. */
+			if (st & CRL_TIME_FLAGS)
+				st &= ~(CRL_TIME_FLAGS | GNUTLS_CERT_INVALID);
+			if (st != 0)
+				continue;
+			if (gnutls_x509_trust_list_verify_crt2(tl, &crt[j],
+			    m - j, NULL, 0, 0, &st, NULL) < 0 || st != 0)
+				continue;
+			break;
+		}
+		if (j == m)
+			continue;	/* not this chain's CRL */
+		for (k = 0; k < m; k++)
+			if (gnutls_x509_crt_check_revocation(crt[k],
+			    &c->deferred[i], 1) == 1) {
+				gnutls_x509_crl_get_issuer_dn3(c->deferred[i],
+				    &dn, 0);
+				snprintf(why, whylen, "certificate verification "
+				    "failed: revoked (by the CRL of %.*s)",
+				    (int)dn.size, dn.data ? (char *)dn.data :
+				    "");
+				gnutls_free(dn.data);
+				rv = 1;
+				goto out;
+			}
+	}
+	goto out;
+bad:
+	snprintf(why, whylen, "unreadable client chain");
+	rv = -1;
+out:
+	for (i = 0; i < m; i++)
+		gnutls_x509_crt_deinit(crt[i]);
+	return rv;
+}
+
+/* Which part of a load failed. */
+enum stage { STAGE_OTHER, STAGE_KEYPAIR };
+
+/* tlsconf_load(), taking the chain and key from old if it is not NULL. */
+static struct tlsconf *
+load(const struct tlsconf_files *f, const struct tlsconf *old, char *err,
+    size_t errlen, enum stage *stage)
 {
 	struct tlsconf *c;
 	const char *errpos = NULL;
 	int	 ret, i;
 
+	*stage = STAGE_OTHER;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -485,8 +650,10 @@ tlsconf_load(const struct tlsconf_files *f, char *err, size_t errlen)
 		free(c);
 		return NULL;
 	}
-	if (f->cert != NULL && load_keypair(c, f, err, errlen) < 0)
+	if (f->cert != NULL && load_keypair(c, f, old, err, errlen) < 0) {
+		*stage = STAGE_KEYPAIR;
 		goto fail;
+	}
 	if (f->ca != NULL && load_trust(c, f->ca, err, errlen) < 0)
 		goto fail;
 	for (i = 0; i < f->ncrls; i++)
@@ -530,6 +697,29 @@ fail:
 	return NULL;
 }
 
+struct tlsconf *
+tlsconf_load(const struct tlsconf_files *f, char *err, size_t errlen)
+{
+	enum stage stage;
+
+	return load(f, NULL, err, errlen, &stage);
+}
+
+struct tlsconf *
+tlsconf_reload(const struct tlsconf_files *f, const struct tlsconf *old,
+    char *err, size_t errlen, char *keyerr, size_t keyerrlen)
+{
+	struct tlsconf *c;
+	enum stage stage;
+
+	keyerr[0] = '\0';
+	if ((c = load(f, NULL, err, errlen, &stage)) != NULL ||
+	    stage != STAGE_KEYPAIR || old->nchain == 0 || old->pkey == NULL)
+		return c;
+	snprintf(keyerr, keyerrlen, "%s", err);
+	return load(f, old, err, errlen, &stage);
+}
+
 int
 tlsconf_crl_stale(const struct tlsconf *c, char *why, size_t n)
 {
@@ -545,6 +735,8 @@ tlsconf_crl_stale(const struct tlsconf *c, char *why, size_t n)
 void
 tlsconf_free(struct tlsconf *c)
 {
+	unsigned int j;
+
 	if (c == NULL)
 		return;
 	if (c->prio != NULL)
@@ -563,6 +755,9 @@ tlsconf_free(struct tlsconf *c)
 		gnutls_memset(c->ticket_key.data, 0, c->ticket_key.size);
 		gnutls_free(c->ticket_key.data);
 	}
+	for (j = 0; j < c->ndeferred; j++)
+		gnutls_x509_crl_deinit(c->deferred[j]);
+	gnutls_free(c->deferred);
 	gnutls_certificate_free_credentials(c->cred);
 	tlsconf_free_certs(c->chain, c->nchain);
 	tlsconf_free_certs(c->cas, c->ncas);

@@ -18,13 +18,16 @@
 /*
  * The default policy: TLS 1.3 and 1.2, AEAD ciphers only, ECDHE only (every
  * session has forward secrecy), AES-GCM before ChaCha20-Poly1305 because
- * GnuTLS's AES-GCM is many times faster on CPUs with AES instructions.
+ * GnuTLS's AES-GCM is many times faster on CPUs with AES instructions, and
+ * no SHA-1 signatures in the handshake (NORMAL still offers them in the
+ * CertificateRequest and accepts them in a CertificateVerify).
  * Servers append ":%SERVER_PRECEDENCE".  Documented in the man pages.
  */
 #define TLSCONF_PRIORITY \
 	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" \
 	"-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:" \
-	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-GROUP-DH-ALL"
+	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-GROUP-DH-ALL:" \
+	"-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1:-SIGN-DSA-SHA1"
 
 struct tlsconf_files {
 	const char	*cert;		/* our chain, PEM, DER or pkcs11: URI;
@@ -37,6 +40,7 @@ struct tlsconf_files {
 	int		 ncrls;
 	const char	*ocsp;		/* server: DER OCSP response to staple */
 	int		 strict;	/* a key readable by others is fatal */
+	const char	*pin;		/* a token's PIN; NULL: $MTLS_PKCS11_PIN */
 };
 
 struct tlsconf {
@@ -49,6 +53,9 @@ struct tlsconf {
 	time_t			 crl_next_update; /* the earliest; 0: none */
 	gnutls_x509_crt_t	*cas;	/* the trusted CAs, for CRL checks */
 	unsigned int		 ncas;
+	/* CRLs whose issuer is not a trusted CA (an intermediate's). */
+	gnutls_x509_crl_t	*deferred;
+	unsigned int		 ndeferred;
 	/* A client's chain and key, handed over by tlssess's callback. */
 	gnutls_pcert_st		*pcert;
 	unsigned int		 npcert;
@@ -74,6 +81,30 @@ struct tlsconf *tlsconf_load(const struct tlsconf_files *f, char *err,
 	    size_t errlen);
 
 /*
+ * SIGHUP's load: as tlsconf_load(), but when our certificate or key cannot
+ * be loaded (a root-only key after dropping privileges, a broken file),
+ * the CAs, CRLs and OCSP response are loaded anyway with old's chain and
+ * key; the reason the key failed is then in keyerr (else keyerr is "").
+ * Returns the new configuration, or NULL with the reason in err.
+ */
+struct tlsconf *tlsconf_reload(const struct tlsconf_files *f,
+	    const struct tlsconf *old, char *err, size_t errlen, char *keyerr,
+	    size_t keyerrlen);
+
+/* The longest client chain tlsconf_check_deferred() looks at. */
+#define TLSCONF_CHAIN_MAX	16
+
+/*
+ * The deferred CRLs against a verified peer chain (DER, leaf first): a
+ * CRL applies when a CA certificate of the chain, itself verified against
+ * the trusted CAs, signed it.  Returns 0 (none revoked), 1 (revoked) or -1
+ * (the chain cannot be read), with the reason in why.
+ */
+int	 tlsconf_check_deferred(const struct tlsconf *c,
+	    const gnutls_datum_t *der, unsigned int n, char *why,
+	    size_t whylen);
+
+/*
  * Is a CRL in use past its next update?  Then the peers it covers cannot
  * be judged: callers refuse them (fail closed).  Returns 1 with a reason
  * in why, or 0.
@@ -97,6 +128,13 @@ int	 tlsconf_import_certs(const char *name, const unsigned char *data,
  */
 int	 tlsconf_read_key(const char *path, gnutls_x509_privkey_t *key,
 	    char *err, size_t errlen);
+
+/*
+ * Take the token PIN out of the environment: a copy (to free), the
+ * variable's bytes wiped where /proc/PID/environ shows them, the variable
+ * unset, so no program run later inherits or reads it.  NULL when unset.
+ */
+char	*tlsconf_take_pin(void);
 
 /* Free a list from tlsconf_import_certs(). */
 void	 tlsconf_free_certs(gnutls_x509_crt_t *list, unsigned int n);

@@ -12,13 +12,21 @@
 #include <gnutls/gnutls.h>
 
 #define TLSENV_MAX	128
+/*
+ * SSL_*_SAN_<type>_n for the first TLSENV_SAN_MAX names of each type (four
+ * types), with _COUNT giving them all: with the fixed variables this stays
+ * well under TLSENV_MAX, however many names a certificate holds.
+ */
+#define TLSENV_SAN_MAX	16
 
 struct tlsenv {
 	char	*v[TLSENV_MAX + 1];	/* "NAME=value", NULL-terminated */
 	int	 n;
+	int	 lost;			/* variables that did not fit */
 };
 
-/* Add NAME=value (value copied).  Returns 0 or -1 when full. */
+/* Add NAME=value (value copied).  Returns 0, or -1 (and counts it in
+ * e->lost) when full or out of memory. */
 int	 tlsenv_set(struct tlsenv *e, const char *name, const char *value);
 
 /*
@@ -26,8 +34,12 @@ int	 tlsenv_set(struct tlsenv *e, const char *name, const char *value);
  * SSL_CIPHER, SSL_SESSION_RESUMED, SSL_TLS_SNI (server side, when sent),
  * and, with side "CLIENT" or "SERVER", SSL_<side>_VERIFY, _S_DN, _S_DN_CN
  * (_O, _OU), _I_DN, _M_SERIAL, _V_START, _V_END, _V_REMAIN, _CERT,
- * _SAN_DNS_n, _SAN_IP_n, _SAN_Email_n, _SAN_URI_n, _CERT_SHA256,
- * _SPKI_SHA256.  Returns 0, or -1 if the session has no peer certificate.
+ * _CERT_SHA256, _SPKI_SHA256, _SAN_DNS_n, _SAN_IP_n, _SAN_Email_n,
+ * _SAN_URI_n (n < TLSENV_SAN_MAX) and _SAN_<type>_COUNT.  _S_DN_CN only
+ * when the subject has exactly one CN.  Text from the certificate or SNI
+ * has control characters escaped as "\HH" (and, outside the DNs,
+ * backslashes doubled); _CERT is PEM.  Returns 0, or -1 if the session has
+ * no peer certificate.
  */
 int	 tlsenv_session(struct tlsenv *e, gnutls_session_t s, const char *side);
 

@@ -48,11 +48,39 @@ common_setup(gnutls_session_t s, const struct tlsconf *c, int fd)
 	return 0;
 }
 
+/*
+ * A client Certificate or CertificateVerify too short to hold even its
+ * length fields is malformed, but GnuTLS reads an empty one as "no
+ * certificate" (an SSL 3 habit) and the client would get handshake_failure
+ * or certificate_required.  Ending the handshake here with a decoding
+ * error makes gnutls_alert_send_appropriate() pick decode_error.
+ */
+static int
+malformed_hook(gnutls_session_t s, unsigned int htype, unsigned int when,
+    unsigned int incoming, const gnutls_datum_t *msg)
+{
+	/* TLS 1.3: context + list length; 1.2: list length.  Verify: 4. */
+	unsigned int min = htype == GNUTLS_HANDSHAKE_CERTIFICATE_VERIFY ? 4 :
+	    gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 ? 4 : 3;
+
+	if (!incoming || when != GNUTLS_HOOK_PRE || msg == NULL)
+		return 0;
+	if ((htype == GNUTLS_HANDSHAKE_CERTIFICATE_PKT ||
+	    htype == GNUTLS_HANDSHAKE_CERTIFICATE_VERIFY) && msg->size < min)
+		return GNUTLS_E_UNEXPECTED_PACKET_LENGTH;
+	return 0;
+}
+
 int
 tlssess_server(gnutls_session_t *s, const struct tlsconf *c, int fd)
 {
 	int	 ret;
 
+	/*
+	 * A TLS 1.3 ticket issued on a resumed session gets only what is left
+	 * of the first ticket's lifetime (GnuTLS counts from the full
+	 * handshake): a chain of resumptions ends with the first ticket.
+	 */
 	if ((ret = gnutls_init(s, GNUTLS_SERVER | GNUTLS_NO_SIGNAL |
 	    GNUTLS_NONBLOCK)) < 0)
 		return ret;
@@ -65,6 +93,8 @@ tlssess_server(gnutls_session_t *s, const struct tlsconf *c, int fd)
 	    &c->ticket_key)) < 0)
 		goto fail;
 	gnutls_session_set_verify_cert2(*s, client_purpose, 1, 0);
+	gnutls_handshake_set_hook_function(*s, GNUTLS_HANDSHAKE_ANY,
+	    GNUTLS_HOOK_PRE, malformed_hook);
 	return 0;
 fail:
 	gnutls_deinit(*s);
@@ -291,6 +321,14 @@ tlssess_handshake(gnutls_session_t s, int fd, int timeout_ms)
 		if (w < 0)
 			return GNUTLS_E_PULL_ERROR;
 	}
+}
+
+int
+tlssess_reverify(gnutls_session_t s, unsigned int *status)
+{
+	*status = 0;
+	/* The stored chain, the credentials' CAs and CRLs, today's date. */
+	return gnutls_certificate_verify_peers(s, client_purpose, 1, status);
 }
 
 int

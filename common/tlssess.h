@@ -93,6 +93,14 @@ int	 tlssess_handshake(gnutls_session_t s, int fd, int timeout_ms);
  */
 int	 tlssess_wait(gnutls_session_t s, int fd, int timeout_ms);
 
+/*
+ * Verify the peer's chain again, as the handshake did (CAs, CRLs, dates,
+ * purpose), now: for a resumed session, whose chain was verified when it
+ * was first stored.  Returns 0 with *status the verification status (0:
+ * good), or a negative GnuTLS error code.
+ */
+int	 tlssess_reverify(gnutls_session_t s, unsigned int *status);
+
 /* Close our sending direction with close_notify, bounded by timeout_ms. */
 int	 tlssess_bye(gnutls_session_t s, int fd, int timeout_ms);
 

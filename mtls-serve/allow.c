@@ -134,7 +134,13 @@ allow_match(const struct allow_rule *rules, int n, gnutls_x509_crt_t crt)
 
 		switch (r->kind) {
 		case ALLOW_CN:
-			if (dn_matches(crt, GNUTLS_OID_X520_COMMON_NAME,
+			/*
+			 * "CN=guest, CN=admin": a program told one name
+			 * while a rule matched the other.  Only a subject
+			 * with exactly one CN has a CN to match.
+			 */
+			if (peer_dn_count(crt, GNUTLS_OID_X520_COMMON_NAME) ==
+			    1 && dn_matches(crt, GNUTLS_OID_X520_COMMON_NAME,
 			    r->value))
 				return r;
 			break;
@@ -170,4 +176,21 @@ allow_match(const struct allow_rule *rules, int n, gnutls_x509_crt_t crt)
 		}
 	}
 	return NULL;
+}
+
+const char *
+allow_why_not(const struct allow_rule *rules, int n, gnutls_x509_crt_t crt,
+    char *buf, size_t len)
+{
+	int	 i, ncn;
+
+	for (i = 0; i < n; i++)
+		if (rules[i].kind == ALLOW_CN)
+			break;
+	if (i == n || (ncn = peer_dn_count(crt,
+	    GNUTLS_OID_X520_COMMON_NAME)) == 1)
+		return "not allowed";
+	snprintf(buf, len, "not allowed (the subject has %d CNs; cn: rules "
+	    "need exactly one)", ncn);
+	return buf;
 }

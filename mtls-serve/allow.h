@@ -33,8 +33,18 @@ struct allow_rule {
 int	 allow_parse(const char *text, struct allow_rule *r, char *err,
 	    size_t errlen);
 
-/* The first rule that admits crt, or NULL. */
+/*
+ * The first rule that admits crt, or NULL.  A cn: rule never admits a
+ * subject with more than one CN.
+ */
 const struct allow_rule *allow_match(const struct allow_rule *rules, int n,
 	    gnutls_x509_crt_t crt);
+
+/*
+ * Why no rule admits crt, for the log: "not allowed", or with the reason
+ * when a cn: rule could not apply (in buf).  Returns a string to log.
+ */
+const char *allow_why_not(const struct allow_rule *rules, int n,
+	    gnutls_x509_crt_t crt, char *buf, size_t len);
 
 #endif

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,6 +22,10 @@
 
 /* How long a last close_notify may take when the peer does not read. */
 #define BYE_MS	1000
+/* Keepalive probes after 60 s of silence, every 15 s, 4 unanswered: gone. */
+#define KEEPALIVE_IDLE_S	60
+#define KEEPALIVE_INTVL_S	15
+#define KEEPALIVE_COUNT		4
 
 /*
  * Set by SIGTERM: the connection's socket, so the handler can end our
@@ -75,7 +80,7 @@ send_refusal_alert(gnutls_session_t s, int err)
  */
 static int
 admitted(gnutls_session_t s, const struct serve_opts *o, const char **rule,
-    struct peer_cert *pc)
+    struct peer_cert *pc, char *why, size_t whylen)
 {
 	const gnutls_datum_t *chain;
 	const struct allow_rule *r;
@@ -83,6 +88,7 @@ admitted(gnutls_session_t s, const struct serve_opts *o, const char **rule,
 	unsigned int n = 0;
 
 	*rule = "";
+	snprintf(why, whylen, "not allowed");
 	memset(pc, 0, sizeof(*pc));
 	/* The echo without rules needs no facts: spare every child the work. */
 	if (o->nallow == 0 && o->prog == NULL)
@@ -100,10 +106,63 @@ admitted(gnutls_session_t s, const struct serve_opts *o, const char **rule,
 		return 1;
 	}
 	r = allow_match(o->allow, o->nallow, crt);
-	gnutls_x509_crt_deinit(crt);
 	if (r != NULL)
 		*rule = r->text;
+	else {
+		char	 tmp[160];
+
+		snprintf(why, whylen, "%s", allow_why_not(o->allow, o->nallow,
+		    crt, tmp, sizeof(tmp)));
+	}
+	gnutls_x509_crt_deinit(crt);
 	return r != NULL;
+}
+
+/*
+ * A resumed session brings the chain verified at its first handshake:
+ * verify it again now (dates, CRLs as loaded now, purpose), and send the
+ * alert a full handshake would have.  Returns 0, or -1 with the reason.
+ */
+static int
+recheck_resumed(gnutls_session_t s, char *why, size_t n)
+{
+	char	 reasons[512];
+	unsigned int st = 0;
+	int	 ret;
+
+	if ((ret = tlssess_reverify(s, &st)) < 0) {
+		gnutls_alert_send(s, GNUTLS_AL_FATAL, GNUTLS_A_BAD_CERTIFICATE);
+		snprintf(why, n, "resumed session: %s", gnutls_strerror(ret));
+		return -1;
+	}
+	if (st == 0)
+		return 0;
+	gnutls_alert_send(s, GNUTLS_AL_FATAL, verify_status_alert(st));
+	snprintf(why, n, "resumed session: certificate verification failed: "
+	    "%s", verify_status_text(st, reasons, sizeof(reasons)));
+	return -1;
+}
+
+/*
+ * CRLs of intermediate CAs, applied to the chain the client presented
+ * (the handshake verified it).  Returns 0, or -1 having sent the alert.
+ */
+static int
+deferred_crls(gnutls_session_t s, const struct tlsconf *conf, char *why,
+    size_t n)
+{
+	const gnutls_datum_t *chain;
+	unsigned int len = 0;
+	int	 r;
+
+	if (conf->ndeferred == 0)
+		return 0;
+	chain = gnutls_certificate_get_peers(s, &len);
+	if ((r = tlsconf_check_deferred(conf, chain, len, why, n)) == 0)
+		return 0;
+	gnutls_alert_send(s, GNUTLS_AL_FATAL, r > 0 ?
+	    GNUTLS_A_CERTIFICATE_REVOKED : GNUTLS_A_BAD_CERTIFICATE);
+	return -1;
 }
 
 /* The client's certificate and the session's parameters, in one line. */
@@ -178,9 +237,26 @@ echo_run(gnutls_session_t s, int fd, const char *peer,
 	}
 }
 
+/*
+ * TCP keepalive: with -t 0 (no idle limit) a peer that vanished without a
+ * FIN or RST would otherwise hold its process for ever.
+ */
+static void
+keepalive(int fd)
+{
+	int	 one = 1, idle = KEEPALIVE_IDLE_S, intvl = KEEPALIVE_INTVL_S,
+		 cnt = KEEPALIVE_COUNT;
+
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
 int
 conn_serve(int fd, const char *peer, unsigned long id,
-    const struct tlsconf *conf, const struct serve_opts *o)
+    const struct tlsconf *conf, const struct serve_opts *o,
+    volatile unsigned char *authed)
 {
 	gnutls_session_t s;
 	struct logline l;
@@ -203,6 +279,7 @@ conn_serve(int fd, const char *peer, unsigned long id,
 		shutdown(fd, SHUT_RD);
 	/* Replies go out as soon as they are ready: no delayed-ACK stall. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	keepalive(fd);
 
 	if ((ret = tlssess_server(&s, conf, fd)) < 0) {
 		logline_begin(&l, id, "error");
@@ -210,7 +287,7 @@ conn_serve(int fd, const char *peer, unsigned long id,
 		logline_emit(&l);
 		return CONN_BROKEN;
 	}
-	ret = tlssess_handshake(s, fd, o->timeout_s * 1000);
+	ret = tlssess_handshake(s, fd, o->handshake_s * 1000);
 	if (ret < 0) {
 		send_refusal_alert(s, ret);
 		logline_begin(&l, id, "refused");
@@ -232,18 +309,40 @@ conn_serve(int fd, const char *peer, unsigned long id,
 		gnutls_deinit(s);
 		return CONN_REFUSED;
 	}
-	if (!admitted(s, o, &rule, &pc)) {
+	if (deferred_crls(s, conf, why, sizeof(why)) < 0) {
+		/* Revoked by an intermediate CA's CRL (see tlsconf.h). */
+		logline_begin(&l, id, "refused");
+		logline_str(&l, "peer", peer);
+		logline_str(&l, "reason", why);
+		logline_emit(&l);
+		gnutls_deinit(s);
+		return CONN_REFUSED;
+	}
+	if (gnutls_session_is_resumed(s) && recheck_resumed(s, why,
+	    sizeof(why)) < 0) {
+		/* The stored chain no longer passes: expired, revoked, ... */
+		logline_begin(&l, id, "refused");
+		logline_str(&l, "peer", peer);
+		logline_str(&l, "reason", why);
+		logline_emit(&l);
+		gnutls_deinit(s);
+		return CONN_REFUSED;
+	}
+	if (!admitted(s, o, &rule, &pc, why, sizeof(why))) {
 		/* Verified, but not one of those --allow admits. */
 		gnutls_alert_send(s, GNUTLS_AL_FATAL, GNUTLS_A_ACCESS_DENIED);
 		logline_begin(&l, id, "refused");
 		logline_str(&l, "peer", peer);
-		logline_str(&l, "reason", "not allowed");
+		logline_str(&l, "reason", why);
 		logline_str(&l, "client_subject", pc.subject);
 		logline_str(&l, "client_sha256", pc.sha256);
 		logline_emit(&l);
 		gnutls_deinit(s);
 		return CONN_REFUSED;
 	}
+	/* Authenticated: no longer one of the handshakes --max-startups bounds. */
+	if (authed != NULL)
+		*authed = 1;
 	if (o->verbosity >= LOG_NORMAL)
 		log_handshake(s, id, o->verbosity, rule);
 

@@ -9,11 +9,14 @@
 #include "tlsconf.h"
 
 /*
- * Serve the connected socket fd from peer ("ADDR:PORT").  Returns the
- * process's exit status, an enum conn_status.
+ * Serve the connected socket fd from peer ("ADDR:PORT").  Once the client
+ * has authenticated, *authed is set to 1 (if authed is not NULL): the
+ * parent counts handshakes in progress by it.  Returns the process's exit
+ * status, an enum conn_status.
  */
 int	 conn_serve(int fd, const char *peer, unsigned long id,
-	    const struct tlsconf *conf, const struct serve_opts *o);
+	    const struct tlsconf *conf, const struct serve_opts *o,
+	    volatile unsigned char *authed);
 
 /*
  * The SIGTERM handler of a connection's process (the server's second

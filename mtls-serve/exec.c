@@ -15,8 +15,10 @@
 
 #include "addr.h"
 #include "child.h"
+#include "diag.h"
 #include "exec.h"
 #include "logline.h"
+#include "privdrop.h"
 #include "timefmt.h"
 #include "tlsenv.h"
 #include "tlssess.h"
@@ -24,6 +26,19 @@
 /* How long a last close_notify, or a program's last breath, may take. */
 #define BYE_MS		1000
 #define GRACE_MS	2000
+
+/* --exec-user: the program's process becomes that user before exec. */
+static int
+become(void *user)
+{
+	char	 err[256];
+
+	if (privdrop("--exec-user", user, err, sizeof(err)) < 0) {
+		warn("%s", err);
+		return -1;
+	}
+	return 0;
+}
 
 /* Host and port of a socket address, or the fallbacks. */
 static void
@@ -96,11 +111,19 @@ exec_run(gnutls_session_t s, int fd, const char *rule,
 	tlsenv_session(&e, s, "CLIENT");
 	if (*rule != '\0')
 		tlsenv_set(&e, "MTLS_ALLOW_RULE", rule);
-	if ((envp = tlsenv_environ(&e)) == NULL ||
-	    child_spawn(&c, o->prog, envp, 1, err, sizeof(err)) < 0) {
+	/* Never a partial identity: a variable that did not fit is fatal. */
+	envp = NULL;
+	if (e.lost > 0)
+		snprintf(err, sizeof(err), "environment: %d variables did not "
+		    "fit", e.lost);
+	else if ((envp = tlsenv_environ(&e)) == NULL)
+		snprintf(err, sizeof(err), "out of memory");
+	if (envp == NULL || child_spawn_as(&c, o->prog, envp, 1,
+	    o->exec_user ? become : NULL, (void *)o->exec_user, err,
+	    sizeof(err)) < 0) {
 		logline_begin(&l, 0, "error");
 		logline_str(&l, "program", o->prog[0]);
-		logline_str(&l, "reason", envp ? err : "out of memory");
+		logline_str(&l, "reason", err);
 		logline_emit(&l);
 		free(envp);
 		tlsenv_free(&e);

@@ -174,6 +174,15 @@ listen_inherited(struct listeners *l, char *err, size_t errlen)
 			    "stream socket", fd);
 			return -1;
 		}
+		/* A socket that does not listen makes accept() fail for ever. */
+		len = sizeof(type);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &type,
+		    &len) < 0 || !type) {
+			snprintf(err, errlen, "LISTEN_FDS: fd %d is not a "
+			    "listening socket", fd);
+			return -1;
+		}
+		len = sizeof(type);
 		fl = fcntl(fd, F_GETFL);
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 		fcntl(fd, F_SETFD, FD_CLOEXEC);

@@ -1,8 +1,11 @@
 /*
  * mtls-serve: a fork-per-connection mutual-TLS echo server.
  */
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -35,12 +38,14 @@
 #define DEFAULT_KEY		"server-key.pem"
 #define DEFAULT_CA		"ca-cert.pem"
 #define DEFAULT_TIMEOUT		30
+#define DEFAULT_HANDSHAKE	10
 #define DEFAULT_DRAIN		30
 #define DEFAULT_MAX_CONNS	64
+#define DEFAULT_MAX_STARTUPS	32
 
 enum {
-	OPT_ALLOW = 256, OPT_CRL, OPT_DRAIN, OPT_MAX_PER_IP, OPT_OCSP,
-	OPT_STRICT
+	OPT_ALLOW = 256, OPT_CRL, OPT_DRAIN, OPT_EXEC_USER, OPT_HANDSHAKE,
+	OPT_MAX_PER_IP, OPT_MAX_STARTUPS, OPT_OCSP, OPT_STRICT
 };
 
 static const char synopsis[] =
@@ -48,7 +53,8 @@ static const char synopsis[] =
     "                  [-k keyfile] [-l [addr]:port] [-m maxconns]\n"
     "                  [-p priority] [-t seconds] [-u user] [--allow rule]\n"
     "                  [--crl file] [--drain-timeout seconds]\n"
-    "                  [--max-per-ip n]\n"
+    "                  [--exec-user user] [--handshake-timeout seconds]\n"
+    "                  [--max-per-ip n] [--max-startups n]\n"
     "                  [--ocsp-response file] [-- program [arg ...]]\n";
 
 static const char options_help[] =
@@ -64,7 +70,10 @@ static const char options_help[] =
     "                        at SIGTERM/SIGINT, wait this long for open\n"
     "                        connections (default 30); a second signal\n"
     "                        ends them at once\n"
+    "      --exec-user USER  run the program of -- as USER (needs root)\n"
     "  -h, --help            show this help and exit\n"
+    "      --handshake-timeout SECONDS\n"
+    "                        time a client has to authenticate (default 10)\n"
     "  -i, --inetd           serve the one connection on stdin and exit\n"
     "  -k, --key FILE        server private key, or a pkcs11: URI\n"
     "                        (default " DEFAULT_KEY ")\n"
@@ -73,15 +82,19 @@ static const char options_help[] =
     ", all addresses;\n"
     "                        port 0 picks a free port; repeatable)\n"
     "  -m, --max-conns N     serve at most N clients at once; more are\n"
-    "                        closed at once and logged (default 64)\n"
+    "                        refused with an alert and logged (default 64)\n"
     "      --max-per-ip N    serve at most N clients from one address\n"
+    "                        (IPv6: from one /64)\n"
+    "      --max-startups N  at most N connections still in their handshake;\n"
+    "                        the oldest is dropped for a new one (default 32)\n"
     "      --ocsp-response FILE\n"
     "                        staple this DER OCSP response\n"
     "  -p, --priority STRING GnuTLS priority string replacing the default\n"
     "  -q, --quiet           log only refusals and errors\n"
     "  -r, --raw             echo bytes exactly instead of decorated lines\n"
     "      --strict          a private key others can read is fatal\n"
-    "  -t, --timeout SECONDS handshake and idle limit (default 30)\n"
+    "  -t, --timeout SECONDS idle limit once connected, 0 for none\n"
+    "                        (default 30)\n"
     "  -u, --user USER       run as USER once listening\n"
     "  -V, --version         show the version and exit\n"
     "  -v, --verbose         log more detail per connection\n"
@@ -105,6 +118,9 @@ log_identity(const struct tlsconf *conf, const char *certpath)
 	logline_fmt(&l, "chain", "%u", conf->nchain);
 	logline_fmt(&l, "trusted_cas", "%u", conf->nca);
 	logline_fmt(&l, "crls", "%u", conf->ncrl);
+	if (conf->ndeferred > 0)
+		/* Issued by CAs not in --ca: checked against client chains. */
+		logline_fmt(&l, "crls_deferred", "%u", conf->ndeferred);
 	logline_emit(&l);
 	if (pc.not_after < time(NULL) || pc.not_before > time(NULL)) {
 		/* Every client will refuse it: say so before the first. */
@@ -133,6 +149,15 @@ find_default(const char *given, const char *name, const char *flag,
 	return buf;
 }
 
+static void
+pin_free(char *pin)
+{
+	if (pin == NULL)
+		return;
+	explicit_bzero(pin, strlen(pin));
+	free(pin);
+}
+
 /* The peer of a connection on stdin, from the socket or the super-server. */
 static const char *
 inetd_peer(char *buf, size_t n)
@@ -151,6 +176,32 @@ inetd_peer(char *buf, size_t n)
 	snprintf(buf, n, "%s%s%s", ip ? ip : "unknown", port ? ":" : "",
 	    port ? port : "");
 	return buf;
+}
+
+/*
+ * Under inetd (or systemd's Accept=yes) descriptors 0, 1 and 2 may all be
+ * the client's connection: a log line on stderr would reach the client in
+ * clear, before the handshake.  Then log to syslog, and give stderr (which
+ * a program run with -- inherits) /dev/null.
+ */
+static void
+inetd_stderr(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct stat st;
+	int	 fd;
+
+	if (fstat(STDERR_FILENO, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    getsockname(STDERR_FILENO, (struct sockaddr *)&ss, &len) < 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+		return;
+	diag_use_syslog();
+	if ((fd = open("/dev/null", O_WRONLY)) >= 0) {
+		dup2(fd, STDERR_FILENO);
+		if (fd != STDERR_FILENO)
+			close(fd);
+	}
 }
 
 static void
@@ -174,12 +225,15 @@ main(int argc, char *argv[])
 		{ "cert",	required_argument,	NULL, 'c' },
 		{ "crl",	required_argument,	NULL, OPT_CRL },
 		{ "drain-timeout", required_argument,	NULL, OPT_DRAIN },
+		{ "exec-user",	required_argument,	NULL, OPT_EXEC_USER },
+		{ "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "inetd",	no_argument,		NULL, 'i' },
 		{ "key",	required_argument,	NULL, 'k' },
 		{ "listen",	required_argument,	NULL, 'l' },
 		{ "max-conns",	required_argument,	NULL, 'm' },
 		{ "max-per-ip",	required_argument,	NULL, OPT_MAX_PER_IP },
+		{ "max-startups", required_argument,	NULL, OPT_MAX_STARTUPS },
 		{ "ocsp-response", required_argument,	NULL, OPT_OCSP },
 		{ "priority",	required_argument,	NULL, 'p' },
 		{ "quiet",	no_argument,		NULL, 'q' },
@@ -200,16 +254,24 @@ main(int argc, char *argv[])
 	const char *listen_at[LISTEN_MAX];
 	char	 certbuf[CREDPATH_MAX], keybuf[CREDPATH_MAX];
 	char	 cabuf[CREDPATH_MAX];
-	char	 err[1024], peer[ADDR_STRMAX];
+	char	 err[1024], peer[ADDR_STRMAX], *pin;
 	int	 ch, status, ret, nlisten = 0, i;
 
 	/* Descriptors 0-2 open before anything else is. */
 	cli_sane_fds();
 
+	/*
+	 * Not dumpable: no core file with the key in it, and a process of
+	 * the same user (a program run with --) cannot read our memory or
+	 * environment through /proc or ptrace.
+	 */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
 	/* Options. */
 	memset(&o, 0, sizeof(o));
 	memset(&f, 0, sizeof(f));
 	o.timeout_s = DEFAULT_TIMEOUT;
+	o.handshake_s = DEFAULT_HANDSHAKE;
 	o.drain_s = DEFAULT_DRAIN;
 	o.max_conns = DEFAULT_MAX_CONNS;
 	f.server = 1;
@@ -239,6 +301,17 @@ main(int argc, char *argv[])
 		case OPT_DRAIN:
 			o.drain_s = cli_number(optarg, "--drain-timeout", 0,
 			    86400);
+			break;
+		case OPT_EXEC_USER:
+			o.exec_user = optarg;
+			break;
+		case OPT_HANDSHAKE:
+			o.handshake_s = cli_number(optarg,
+			    "--handshake-timeout", 1, 3600);
+			break;
+		case OPT_MAX_STARTUPS:
+			o.max_startups = cli_number(optarg, "--max-startups", 1,
+			    100000);
 			break;
 		case OPT_MAX_PER_IP:
 			o.max_per_ip = cli_number(optarg, "--max-per-ip", 1,
@@ -284,7 +357,7 @@ main(int argc, char *argv[])
 			o.raw = 1;
 			break;
 		case 't':
-			o.timeout_s = cli_number(optarg, "--timeout", 1, 86400);
+			o.timeout_s = cli_number(optarg, "--timeout", 0, 86400);
 			break;
 		case 'V':
 			cli_version();
@@ -299,19 +372,39 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
+	/* The log's destination first: nothing may reach an inetd client. */
+	if (o.inetd)
+		inetd_stderr();
+
 	/* Sanity checks. */
 	if (argc > 0 && strcmp(argv[-1], "--") != 0)
 		die(2, "unexpected argument \"%s\" (to run a program, put -- "
 		    "before it)", argv[0]);
 	if (argc > 0)
 		o.prog = argv;
+	if (o.max_startups > o.max_conns)
+		die(2, "--max-startups %d exceeds --max-conns %d (lower it, or "
+		    "raise -m)", o.max_startups, o.max_conns);
+	if (o.max_startups == 0)
+		o.max_startups = o.max_conns < DEFAULT_MAX_STARTUPS ?
+		    o.max_conns : DEFAULT_MAX_STARTUPS;
+	if (o.exec_user != NULL && o.prog == NULL)
+		die(2, "--exec-user needs a program to run (-- PROGRAM)");
+	if (o.exec_user != NULL && o.user != NULL)
+		die(2, "--exec-user cannot be combined with --user (switching "
+		    "users per connection needs root)");
+	if (o.exec_user != NULL && geteuid() != 0)
+		die(2, "--exec-user %s: needs root", o.exec_user);
+	if (o.exec_user != NULL && privdrop_check("--exec-user", o.exec_user,
+	    err, sizeof(err)) < 0)
+		die(2, "%s", err);
 	if (nlisten == 0)
 		listen_at[nlisten++] = DEFAULT_LISTEN;
 	for (i = 0; i < nlisten; i++)
 		if (addr_parse(listen_at[i], DEFAULT_PORT, 1, &a, err,
 		    sizeof(err)) < 0)
 			die(2, "--listen %s", err);
-	if (o.user != NULL && privdrop_check(o.user, err, sizeof(err)) < 0)
+	if (o.user != NULL && privdrop_check("--user", o.user, err, sizeof(err)) < 0)
 		die(2, "%s", err);
 	if (o.prog != NULL && child_check(o.prog[0], err, sizeof(err)) < 0)
 		die(2, "%s", err);
@@ -334,23 +427,27 @@ main(int argc, char *argv[])
 	f.ca = find_default(f.ca, DEFAULT_CA, "-C FILE", cabuf,
 	    sizeof(cabuf));
 
+	/* The token PIN leaves the environment before anything can read it. */
+	f.pin = pin = tlsconf_take_pin();
+
 	/* Credentials: once, before any fork; children only read them. */
 	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
 		die(2, "%s", err);
 
 	/* One connection on stdin (a super-server accepted it). */
 	if (o.inetd) {
-		if (o.user != NULL && privdrop(o.user, err, sizeof(err)) < 0)
+		if (o.user != NULL && privdrop("--user", o.user, err, sizeof(err)) < 0)
 			die(1, "%s", err);
 		status = conn_serve(STDIN_FILENO, inetd_peer(peer,
-		    sizeof(peer)), 1, conf, &o);
+		    sizeof(peer)), 1, conf, &o, NULL);
 		tlsconf_free(conf);
+		pin_free(pin);
 		return status;
 	}
 
 	/* Bind, or take the sockets a service manager passed. */
 	if ((ret = listen_inherited(&l, err, sizeof(err))) < 0)
-		die(1, "%s", err);
+		die(2, "%s", err);
 	for (i = 0; ret == 0 && i < nlisten; i++) {
 		/* Parsed above; each -l adds its sockets. */
 		addr_parse(listen_at[i], DEFAULT_PORT, 1, &a, err,
@@ -362,7 +459,7 @@ main(int argc, char *argv[])
 
 	/* Privileges: none needed from here on. */
 	if (o.user != NULL) {
-		if (privdrop(o.user, err, sizeof(err)) < 0)
+		if (privdrop("--user", o.user, err, sizeof(err)) < 0)
 			die(1, "%s", err);
 		log_user(o.user);
 	}
@@ -372,5 +469,6 @@ main(int argc, char *argv[])
 
 	/* Cleanup. */
 	tlsconf_free(conf);
+	pin_free(pin);
 	return status;
 }

@@ -10,44 +10,45 @@
 #include "privdrop.h"
 
 static struct passwd *
-lookup(const char *user, char *err, size_t errlen)
+lookup(const char *opt, const char *user, char *err, size_t errlen)
 {
 	struct passwd *pw;
 
 	errno = 0;
 	if ((pw = getpwnam(user)) == NULL) {
-		snprintf(err, errlen, "--user %s: %s", user,
+		snprintf(err, errlen, "%s %s: %s", opt, user,
 		    errno ? strerror(errno) : "no such user");
 		return NULL;
 	}
 	if (pw->pw_uid == 0) {
-		snprintf(err, errlen, "--user %s: that is root", user);
+		snprintf(err, errlen, "%s %s: that is root", opt, user);
 		return NULL;
 	}
 	return pw;
 }
 
 int
-privdrop_check(const char *user, char *err, size_t errlen)
+privdrop_check(const char *opt, const char *user, char *err, size_t errlen)
 {
-	return lookup(user, err, errlen) == NULL ? -1 : 0;
+	return lookup(opt, user, err, errlen) == NULL ? -1 : 0;
 }
 
 int
-privdrop(const char *user, char *err, size_t errlen)
+privdrop(const char *opt, const char *user, char *err, size_t errlen)
 {
 	struct passwd *pw;
 
-	if ((pw = lookup(user, err, errlen)) == NULL)
+	if ((pw = lookup(opt, user, err, errlen)) == NULL)
 		return -1;
 	/* Groups first: after setuid() we could no longer change them. */
 	if (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
 	    setuid(pw->pw_uid) < 0) {
-		snprintf(err, errlen, "--user %s: %s", user, strerror(errno));
+		snprintf(err, errlen, "%s %s: %s", opt, user,
+		    strerror(errno));
 		return -1;
 	}
 	if (setuid(0) == 0 || geteuid() == 0 || getegid() == 0) {
-		snprintf(err, errlen, "--user %s: root could be regained",
+		snprintf(err, errlen, "%s %s: root could be regained", opt,
 		    user);
 		return -1;
 	}

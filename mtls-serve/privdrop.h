@@ -7,13 +7,18 @@
 
 #include <stddef.h>
 
-/* Does user exist (and is it not root)?  0, or -1 with err set. */
-int	 privdrop_check(const char *user, char *err, size_t errlen);
+/*
+ * Does user exist (and is it not root)?  0, or -1 with err set, naming
+ * the option opt ("--user").
+ */
+int	 privdrop_check(const char *opt, const char *user, char *err,
+	    size_t errlen);
 
 /*
  * Switch groups, group and user to those of user, and check that root
  * cannot be regained.  Returns 0, or -1 with the reason in err.
  */
-int	 privdrop(const char *user, char *err, size_t errlen);
+int	 privdrop(const char *opt, const char *user, char *err,
+	    size_t errlen);
 
 #endif

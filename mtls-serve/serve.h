@@ -15,14 +15,17 @@ enum verbosity { LOG_QUIET = -1, LOG_NORMAL = 0, LOG_VERBOSE = 1 };
 
 struct serve_opts {
 	int		 raw;		/* echo bytes, not decorated lines */
-	int		 timeout_s;	/* handshake and idle limit */
+	int		 timeout_s;	/* idle limit; 0: none */
+	int		 handshake_s;	/* handshake limit */
 	int		 drain_s;	/* at shutdown, wait this long */
 	int		 max_conns;	/* concurrent children */
-	int		 max_per_ip;	/* concurrent children per address */
+	int		 max_startups;	/* of which still in their handshake */
+	int		 max_per_ip;	/* per address (IPv6: per /64) */
 	enum verbosity	 verbosity;
 	struct allow_rule allow[SERVE_MAX_RULES];	/* none: any client */
 	int		 nallow;
 	const char	*user;		/* drop to this user after set-up */
+	const char	*exec_user;	/* run the program as this user */
 	char		**prog;		/* -- PROGRAM [ARG...]; NULL: echo */
 	int		 inetd;		/* serve the connection on stdin */
 };

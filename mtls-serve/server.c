@@ -1,8 +1,11 @@
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -56,14 +59,46 @@ sigs_read(struct sigs *g)
 	}
 }
 
+/* How long accepting pauses after an accept() error, at first and at most. */
+#define BACKOFF_MIN_MS	100
+#define BACKOFF_MAX_MS	2000
+
 struct children {
 	pid_t		*pid;		/* 0: free slot */
 	unsigned long	*id;
-	char		(*ip)[ADDR_STRMAX];	/* the client's address */
+	char		(*ip)[ADDR_STRMAX];	/* the client's address group */
+	char		(*peer)[ADDR_STRMAX];	/* and its address and port */
+	/*
+	 * Shared with the children (MAP_SHARED): a child sets its byte to 1
+	 * once its client has authenticated.  The parent clears it before
+	 * each fork into the slot, so a stale 1 never outlives its child.
+	 */
+	volatile unsigned char *authed;
 	int		 max, n;
 };
 
-/* How many children serve clients from ip. */
+/*
+ * The group --max-per-ip counts by: the IPv4 address, or for IPv6 the
+ * /64 (one host usually owns a whole /64 and picks addresses at will).
+ */
+static char *
+ip_group(const struct sockaddr *sa, char *buf, size_t n)
+{
+	struct in6_addr a6;
+	char	 text[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family != AF_INET6 || IN6_IS_ADDR_V4MAPPED(
+	    &((const struct sockaddr_in6 *)sa)->sin6_addr))
+		return addr_format_host(sa, buf, n);
+	a6 = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+	memset(&a6.s6_addr[8], 0, 8);
+	if (inet_ntop(AF_INET6, &a6, text, sizeof(text)) == NULL)
+		snprintf(text, sizeof(text), "?");
+	snprintf(buf, n, "%s/64", text);
+	return buf;
+}
+
+/* How many children serve clients from the address group ip. */
 static int
 count_ip(const struct children *c, const char *ip)
 {
@@ -75,10 +110,85 @@ count_ip(const struct children *c, const char *ip)
 	return n;
 }
 
+/* How many children are still in their handshake (not authenticated). */
+static int
+count_unauthed(const struct children *c)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < c->max; i++)
+		if (c->pid[i] != 0 && !c->authed[i])
+			n++;
+	return n;
+}
+
+static void
+slot_free(struct children *c, int i)
+{
+	c->pid[i] = 0;
+	c->authed[i] = 0;
+	c->n--;
+}
+
+/*
+ * Make room: end the oldest child that has not authenticated yet (as
+ * sshd's MaxStartups does), so stalled handshakes cannot lock out real
+ * clients.  SIGKILL and a blocking wait: the slot is free on return.
+ * Returns 1 if one was dropped, 0 if every child has authenticated.
+ */
+static int
+drop_oldest_unauthed(struct children *c, const char *why)
+{
+	struct logline l;
+	int	 i, old = -1, st;
+
+	for (i = 0; i < c->max; i++)
+		if (c->pid[i] != 0 && !c->authed[i] &&
+		    (old < 0 || c->id[i] < c->id[old]))
+			old = i;
+	if (old < 0)
+		return 0;
+	kill(c->pid[old], SIGKILL);
+	while (waitpid(c->pid[old], &st, 0) < 0 && errno == EINTR)
+		;
+	logline_begin(&l, c->id[old], "dropped");
+	logline_str(&l, "peer", c->peer[old]);
+	logline_str(&l, "reason", why);
+	logline_emit(&l);
+	slot_free(c, old);
+	return 1;
+}
+
+/*
+ * Refuse a connection the parent will not serve, with a TLS alert rather
+ * than a bare reset: a plaintext internal_error record (RFC 8446 6.2: the
+ * peer is not at fault).  What the client already sent is read first, so
+ * that closing does not turn into a reset that could destroy the alert.
+ */
+static void
+refuse_fd(int fd)
+{
+	static const unsigned char alert[] = {
+		0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50
+	};
+	char	 junk[4096];
+	int	 i;
+
+	for (i = 0; i < 4 && recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0;
+	    i++)
+		;
+	(void)!send(fd, alert, sizeof(alert), MSG_DONTWAIT | MSG_NOSIGNAL);
+	shutdown(fd, SHUT_WR);
+	close(fd);
+}
+
 /*
  * SIGHUP: read every file again.  New connections get the new set; open
- * ones keep theirs (their process has its own copy).  If anything is
- * wrong, the old set stays and the log says why.
+ * ones keep theirs (their process has its own copy).  If the certificate
+ * or key cannot be read (a root-only key after --user), the CAs, CRLs and
+ * OCSP response are still reloaded, with the previous certificate and key:
+ * a new CRL must not wait for a restart.  If anything else is wrong, the
+ * old set stays.  The log says which part failed.
  */
 static void
 reload(struct tlsconf **conf, const struct tlsconf_files *f)
@@ -86,9 +196,19 @@ reload(struct tlsconf **conf, const struct tlsconf_files *f)
 	struct tlsconf *fresh;
 	struct peer_cert pc;
 	struct logline l;
-	char	 err[1024];
+	char	 err[1024], keyerr[1024];
 
-	if ((fresh = tlsconf_load(f, err, sizeof(err))) == NULL) {
+	fresh = tlsconf_reload(f, *conf, err, sizeof(err), keyerr,
+	    sizeof(keyerr));
+	if (keyerr[0] != '\0') {
+		logline_begin(&l, 0, "reload-failed");
+		logline_str(&l, "level", "error");
+		logline_str(&l, "reason", keyerr);
+		logline_str(&l, "part", "certificate and key");
+		logline_str(&l, "keeping", "the previous certificate and key");
+		logline_emit(&l);
+	}
+	if (fresh == NULL) {
 		logline_begin(&l, 0, "reload-failed");
 		logline_str(&l, "level", "error");
 		logline_str(&l, "reason", err);
@@ -106,6 +226,8 @@ reload(struct tlsconf **conf, const struct tlsconf_files *f)
 	}
 	logline_fmt(&l, "trusted_cas", "%u", fresh->nca);
 	logline_fmt(&l, "crls", "%u", fresh->ncrl);
+	if (keyerr[0] != '\0')
+		logline_str(&l, "key", "previous");
 	logline_emit(&l);
 }
 
@@ -139,8 +261,7 @@ reap(struct children *c, enum verbosity v)
 				break;
 		if (i == c->max)
 			continue;
-		c->pid[i] = 0;
-		c->n--;
+		slot_free(c, i);
 		if (WIFSIGNALED(st)) {
 			/* A crash is always worth a line. */
 			logline_begin(&l, c->id[i], "child-died");
@@ -174,7 +295,7 @@ reap(struct children *c, enum verbosity v)
 static void
 child(int fd, const char *peer, unsigned long id, struct listeners *l,
     const struct tlsconf *conf, const struct serve_opts *o,
-    const sigset_t *mask)
+    const sigset_t *mask, volatile unsigned char *authed)
 {
 	struct sigaction sa;
 
@@ -191,10 +312,15 @@ child(int fd, const char *peer, unsigned long id, struct listeners *l,
 	sigaction(SIGTERM, &sa, NULL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	listen_close(l);
-	_exit(conn_serve(fd, peer, id, conf, o));
+	_exit(conn_serve(fd, peer, id, conf, o, authed));
 }
 
-static void
+/*
+ * Accept one connection and fork its child.  Returns 0, or -1 when accept()
+ * failed in a way that will not pass by itself at once (EMFILE, ENFILE,
+ * ENOBUFS, EINVAL, ...): the caller then pauses accepting.
+ */
+static int
 accept_one(int lfd, struct listeners *l, struct children *c,
     unsigned long *next_id, const struct tlsconf *conf,
     const struct serve_opts *o, const sigset_t *mask)
@@ -209,18 +335,15 @@ accept_one(int lfd, struct listeners *l, struct children *c,
 
 	fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
 	if (fd < 0) {
-		/* EAGAIN: the client left first; EMFILE etc.: try later. */
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED) {
-			logline_begin(&lg, 0, "accept-failed");
-			logline_str(&lg, "reason", strerror(errno));
-			logline_emit(&lg);
-		}
-		return;
+		/* The client left first, or a signal: nothing to wait for. */
+		if (errno == EAGAIN || errno == EINTR ||
+		    errno == ECONNABORTED)
+			return 0;
+		return -1;
 	}
 	id = (*next_id)++;
 	addr_format((struct sockaddr *)&ss, peer, sizeof(peer));
-	addr_format_host((struct sockaddr *)&ss, ip, sizeof(ip));
+	ip_group((struct sockaddr *)&ss, ip, sizeof(ip));
 	if (o->max_per_ip > 0 && count_ip(c, ip) >= o->max_per_ip) {
 		/* One address cannot take every slot from the others. */
 		logline_begin(&lg, id, "refused");
@@ -229,38 +352,52 @@ accept_one(int lfd, struct listeners *l, struct children *c,
 		    ip, o->max_per_ip);
 		logline_str(&lg, "reason", why);
 		logline_emit(&lg);
-		close(fd);
-		return;
+		refuse_fd(fd);
+		return 0;
+	}
+	/* Handshakes in progress have a bound of their own. */
+	if (count_unauthed(c) >= o->max_startups) {
+		snprintf(why, sizeof(why), "max-startups (%d): oldest handshake "
+		    "dropped for %s", o->max_startups, peer);
+		drop_oldest_unauthed(c, why);
 	}
 	if (c->n >= c->max) {
-		/* Excess is closed at once, not queued: nobody waits blind. */
+		snprintf(why, sizeof(why), "max-conns (%d): oldest handshake "
+		    "dropped for %s", c->max, peer);
+		drop_oldest_unauthed(c, why);
+	}
+	if (c->n >= c->max) {
+		/* Excess is refused at once, not queued: nobody waits blind. */
 		logline_begin(&lg, id, "refused");
 		logline_str(&lg, "peer", peer);
 		snprintf(why, sizeof(why), "too many connections (%d)",
 		    c->max);
 		logline_str(&lg, "reason", why);
 		logline_emit(&lg);
-		close(fd);
-		return;
+		refuse_fd(fd);
+		return 0;
 	}
 	for (i = 0; i < c->max && c->pid[i] != 0; i++)
 		;
+	c->authed[i] = 0;
 	pid = fork();
 	if (pid < 0) {
 		logline_begin(&lg, id, "refused");
 		logline_str(&lg, "peer", peer);
 		logline_str(&lg, "reason", strerror(errno));
 		logline_emit(&lg);
-		close(fd);
-		return;
+		refuse_fd(fd);
+		return 0;
 	}
 	if (pid == 0)
-		child(fd, peer, id, l, conf, o, mask);
+		child(fd, peer, id, l, conf, o, mask, &c->authed[i]);
 	c->pid[i] = pid;
 	c->id[i] = id;
 	snprintf(c->ip[i], sizeof(c->ip[i]), "%s", ip);
+	snprintf(c->peer[i], sizeof(c->peer[i]), "%s", peer);
 	c->n++;
 	close(fd);
+	return 0;
 }
 
 /* How long ended children get for their close_notify before SIGKILL. */
@@ -334,15 +471,24 @@ server_run(struct listeners *l, struct tlsconf **conf,
 	struct logline lg;
 	sigset_t block, orig;
 	unsigned long next_id = 1;
-	int	 i, r, e, status = 0;
+	long long resume = 0, now;
+	int	 i, r, e, status = 0, backoff = 0, wait_ms;
+	void	*shm;
 
 	memset(&c, 0, sizeof(c));
 	c.max = o->max_conns;
 	c.pid = calloc((size_t)c.max, sizeof(*c.pid));
 	c.id = calloc((size_t)c.max, sizeof(*c.id));
 	c.ip = calloc((size_t)c.max, sizeof(*c.ip));
-	if (c.pid == NULL || c.id == NULL || c.ip == NULL)
+	c.peer = calloc((size_t)c.max, sizeof(*c.peer));
+	if (c.pid == NULL || c.id == NULL || c.ip == NULL || c.peer == NULL)
 		die(1, "out of memory");
+	/* One byte per slot, shared with the children. */
+	shm = mmap(NULL, (size_t)c.max, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shm == MAP_FAILED)
+		die(1, "mmap: %s", strerror(errno));
+	c.authed = shm;
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
@@ -366,7 +512,12 @@ server_run(struct listeners *l, struct tlsconf **conf,
 	pfd[l->n].fd = g.fd;
 	pfd[l->n].events = POLLIN;
 	while (!g.term) {
-		r = poll(pfd, (nfds_t)l->n + 1, -1);
+		/* After an accept() error the sockets rest a while. */
+		now = timefmt_monotonic_ms();
+		wait_ms = resume > now ? (int)(resume - now) : -1;
+		for (i = 0; i < l->n; i++)
+			pfd[i].fd = wait_ms >= 0 ? -1 : l->fd[i];
+		r = poll(pfd, (nfds_t)l->n + 1, wait_ms);
 		if (r < 0 && errno != EINTR) {
 			e = errno;
 			logline_begin(&lg, 0, "error");
@@ -385,10 +536,29 @@ server_run(struct listeners *l, struct tlsconf **conf,
 			g.hup = 0;
 			reload(conf, f);
 		}
-		for (i = 0; r > 0 && i < l->n && !g.term; i++)
-			if (pfd[i].revents & POLLIN)
-				accept_one(pfd[i].fd, l, &c, &next_id, *conf,
-				    o, &orig);
+		for (i = 0; r > 0 && i < l->n && !g.term; i++) {
+			if (pfd[i].fd < 0 || (pfd[i].revents &
+			    (POLLIN | POLLERR | POLLHUP)) == 0)
+				continue;
+			if (accept_one(pfd[i].fd, l, &c, &next_id, *conf,
+			    o, &orig) == 0) {
+				backoff = 0;
+				continue;
+			}
+			/* EMFILE and the like: pause, doubling, logged once. */
+			e = errno;
+			backoff = backoff == 0 ? BACKOFF_MIN_MS :
+			    backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+			    backoff * 2;
+			resume = timefmt_monotonic_ms() + backoff;
+			logline_begin(&lg, 0, "accept-failed");
+			logline_str(&lg, "level", "error");
+			logline_str(&lg, "addr", l->name[i]);
+			logline_str(&lg, "reason", strerror(e));
+			logline_fmt(&lg, "retry_ms", "%d", backoff);
+			logline_emit(&lg);
+			break;
+		}
 	}
 
 	/* Shutdown: no new clients; the current ones get time to finish. */
@@ -400,5 +570,7 @@ server_run(struct listeners *l, struct tlsconf **conf,
 	free(c.pid);
 	free(c.id);
 	free(c.ip);
+	free(c.peer);
+	munmap(shm, (size_t)c.max);
 	return status;
 }

@@ -8,7 +8,7 @@
 P=$T/pki
 mkpki "$P"
 log=$T/serve.log
-serve_start "$log" -t 3 -m 2 -c "$P/server-cert.pem" \
+serve_start "$log" -t 3 --handshake-timeout 3 -m 2 -c "$P/server-cert.pem" \
     -k "$P/server-key.pem" -C "$P/ca-cert.pem"
 
 good() {
@@ -50,16 +50,23 @@ ok "no connection process died of a signal" \
 serve_stop "$SPID"
 is "$?" 0 "SIGTERM ends the server with status 0"
 
-# More than --max-conns: the excess is closed at once and logged.  A
-# server of its own, whose timeout is long enough that the two held
-# connections cannot time out before the third client comes, however
-# busy the machine.
+# More than --max-conns authenticated clients: the excess is refused at
+# once and logged.  (Connections still in their handshake are dropped for
+# newcomers instead: t/19-serve-attack.t.)  A server of its own, whose
+# timeout is long enough that the two held clients cannot time out before
+# the third client comes, however busy the machine.
 log=$T/maxconns.log
 serve_start "$log" -t 60 -m 2 -c "$P/server-cert.pem" \
     -k "$P/server-key.pem" -C "$P/ca-cert.pem"
-exec 5<>"/dev/tcp/127.0.0.1/$PORT"
-exec 6<>"/dev/tcp/127.0.0.1/$PORT"
-waitfor 10 has_log "$log" 'event=accepted' 2
+mkfifo "$T/h1.in" "$T/h2.in"
+gcli "$P" "$PORT" --logfile="$T/h1.err" <"$T/h1.in" >/dev/null 2>&1 &
+h1=$!
+gcli "$P" "$PORT" --logfile="$T/h2.err" <"$T/h2.in" >/dev/null 2>&1 &
+h2=$!
+track $h1
+track $h2
+exec 5>"$T/h1.in" 6>"$T/h2.in"
+waitfor 10 has_log "$log" 'event=handshake' 2
 echo "one too many" | gcli "$P" "$PORT" --logfile="$T/gcli.err" \
     >"$T/excess.out" 2>&1
 isnt=$?
@@ -67,7 +74,8 @@ ok "max-conns: the third client is not served" test "$isnt" != 0
 ok "max-conns: the refusal is logged" \
     has_log "$log" 'reason="too many connections \(2\)"'
 ok "max-conns: 2 children, no more" children_are "$SPID" = 2
-exec 5<&- 6<&-
+exec 5>&- 6>&-
+wait $h1 $h2
 ok "max-conns: children end when their clients leave" \
     waitfor 5 children_are "$SPID" = 0
 ok "max-conns: a good client is served again" good
@@ -99,7 +107,8 @@ is "$?" 0 "SIGTERM ends the server with status 0"
 like "$(tail -n 1 "$log")" 'event=stopped' "the last log line says stopped"
 
 # SIGTERM while a client is connected: the server waits (bounded) for it.
-serve_start "$T/drain.log" -t 2 -c "$P/server-cert.pem" \
+serve_start "$T/drain.log" -t 2 --handshake-timeout 2 \
+    -c "$P/server-cert.pem" \
     -k "$P/server-key.pem" -C "$P/ca-cert.pem"
 exec 5<>"/dev/tcp/127.0.0.1/$PORT"
 waitfor 5 has_log "$T/drain.log" 'event=accepted'

@@ -87,12 +87,29 @@ as web >/dev/null 2>&1
 is "$?" 0 "--crl: a client it does not list is served"
 ok "the start-up log counts the CRL" has_log "$T/crl.log" 'event=certificate .*crls=1'
 serve_stop "$SPID"
-mkca "$T/r" rogue
-mkcrl "$T/r" rogue "$T/rogue.crl"
+# A CRL in our CA's name but not signed by its key: the server does not
+# start.
+mkdir -p "$T/r"
+certtool --generate-privkey --key-type=ecdsa --outfile "$T/r/fake-key.pem" \
+    2>/dev/null
+certtool --generate-self-signed --template "$TOP/certs/ca.tmpl" \
+    --load-privkey "$T/r/fake-key.pem" --outfile "$T/r/fake-cert.pem" 2>/dev/null
+mkcrl "$T/r" fake "$T/fake.crl" "$C/web-cert.pem"
 # shellcheck disable=SC2086
-fails_with 2 "rogue.crl: CRL not signed by a trusted CA" \
-    "a CRL from an untrusted CA: the server does not start" \
-    "$BIN/mtls-serve" -l 127.0.0.1:0 $S --crl "$T/rogue.crl"
+fails_with 2 "fake.crl: CRL not signed by a trusted CA" \
+    "a CRL in the CA's name with another key: the server does not start" \
+    "$BIN/mtls-serve" -l 127.0.0.1:0 $S --crl "$T/fake.crl"
+# A CRL from a CA we do not trust at all (an intermediate's, perhaps) is
+# kept for client chains that hold its issuer; it revokes nobody else.
+mkca "$T/r" rogue
+mkcrl "$T/r" rogue "$T/rogue.crl" "$C/web-cert.pem"
+# shellcheck disable=SC2086
+serve_start "$T/rogue.log" $S --crl "$T/rogue.crl"
+ok "a CRL from an untrusted CA: the server starts, the CRL deferred" \
+    has_log "$T/rogue.log" 'event=certificate .*crls_deferred=1'
+as web >/dev/null 2>&1
+is "$?" 0 "and it revokes nobody whose chain does not hold its issuer"
+serve_stop "$SPID"
 printf 'crl_this_update_date = "2020-01-01 00:00:00 UTC"\ncrl_next_update_date = "2020-02-01 00:00:00 UTC"\ncrl_number = 9\n' >"$T/old.tmpl"
 certtool --generate-crl --load-ca-privkey "$P/ca-key.pem" \
     --load-ca-certificate "$P/ca-cert.pem" --template "$T/old.tmpl" \

@@ -34,7 +34,7 @@ env PATH="$F" make -s -C "$TOP" B="$(basename "$BIN")" -n check \
     >"$T/c.out" 2>&1
 is "$?" 2 "make check without the tests' tools: exit 2"
 is "$(wc -l <"$T/c.out")" 1 "one line"
-like "$(cat "$T/c.out")" 'install with: apt-get install gnutls-bin openssl mandoc perl python3 procps softhsm2 socat systemd file\.' \
+like "$(cat "$T/c.out")" 'install with: apt-get install gnutls-bin openssl mandoc perl python3 procps softhsm2 socat iproute2 util-linux systemd file\.' \
     "naming every package missing, once"
 unlike "$(cat "$T/c.out")" 'libgnutls28-dev|build-essential' \
     "and not those that are there"
