@@ -441,7 +441,12 @@ load_crl(struct tlsconf *c, const char *path, int server, char *err,
 			status = GNUTLS_CERT_INVALID;
 		if (status & CRL_TIME_FLAGS)
 			status &= ~(CRL_TIME_FLAGS | GNUTLS_CERT_INVALID);
-		if ((status & ~GNUTLS_CERT_INVALID) ==
+		/*
+		 * A server defers a CRL of an unknown issuer (an
+		 * intermediate's, checked against each client's chain); a
+		 * client wants its CRLs from its own CAs, and says so now.
+		 */
+		if (server && (status & ~GNUTLS_CERT_INVALID) ==
 		    GNUTLS_CERT_SIGNER_NOT_FOUND)
 			ndeferred++;
 		else if (status != 0) {
