@@ -125,6 +125,14 @@ pump_poll(const struct pump *p, struct pollfd *pfd, nfds_t n, int timeout)
 
 	if (p->sigmask == NULL)
 		return poll(pfd, n, timeout);
+	/*
+	 * A stop signal that came while local_io() let signals through
+	 * would wait for another: the loop looks at *stop first.
+	 */
+	if (p->stop != NULL && *p->stop) {
+		errno = EINTR;
+		return -1;
+	}
 	if (timeout >= 0) {
 		ts.tv_sec = timeout / 1000;
 		ts.tv_nsec = (long)(timeout % 1000) * 1000000L;

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/ocsp.h>
 #include <gnutls/pkcs11.h>
 #include <gnutls/x509.h>
 
@@ -398,11 +399,13 @@ load_trust(struct tlsconf *c, const char *capath, char *err, size_t errlen)
  * often an intermediate CA's: it is kept aside ("deferred") and applied
  * to a client whose verified chain holds a CA certificate that signed it
  * (tlsconf_check_deferred()).  An expired CRL is kept (failing closed: the
- * peers it covers are refused as "revocation data too old") with a
- * warning.
+ * peers it covers are refused as "revocation data too old"); a server,
+ * which runs on, warns at once.  A client says why when it refuses the
+ * server, in the one line of its failure.
  */
 static int
-load_crl(struct tlsconf *c, const char *path, char *err, size_t errlen)
+load_crl(struct tlsconf *c, const char *path, int server, char *err,
+    size_t errlen)
 {
 	unsigned char *data;
 	size_t	 len;
@@ -439,7 +442,12 @@ load_crl(struct tlsconf *c, const char *path, char *err, size_t errlen)
 			status = GNUTLS_CERT_INVALID;
 		if (status & CRL_TIME_FLAGS)
 			status &= ~(CRL_TIME_FLAGS | GNUTLS_CERT_INVALID);
-		if ((status & ~GNUTLS_CERT_INVALID) ==
+		/*
+		 * A server defers a CRL of an unknown issuer (an
+		 * intermediate's, checked against each client's chain); a
+		 * client wants its CRLs from its own CAs, and says so now.
+		 */
+		if (server && (status & ~GNUTLS_CERT_INVALID) ==
 		    GNUTLS_CERT_SIGNER_NOT_FOUND)
 			ndeferred++;
 		else if (status != 0) {
@@ -452,7 +460,7 @@ load_crl(struct tlsconf *c, const char *path, char *err, size_t errlen)
 			continue;
 		if (c->crl_next_update == 0 || next < c->crl_next_update)
 			c->crl_next_update = next;
-		if (next < time(NULL))
+		if (server && next < time(NULL))
 			warn("%s: CRL expired %s; peers are refused until it "
 			    "is renewed", path,
 			    timefmt_rfc3339(when, sizeof(when), next));
@@ -496,6 +504,66 @@ out:
 		if (crls[i] != NULL)
 			gnutls_x509_crl_deinit(crls[i]);
 	gnutls_free(crls);
+	free(data);
+	return rv;
+}
+
+/*
+ * Is the OCSP response at path signed by the issuer of our certificate
+ * (or by a responder it delegated to)?  GnuTLS checks only that it names
+ * our serial and our issuer's name, so one signed by another CA of the
+ * same name would be stapled, and every client that checks it would
+ * refuse us.  The issuer is looked for in our chain, then among the CAs
+ * of cafile (several may have its name: any one that verifies it will
+ * do).  Returns 0 (also when no issuer is at hand to check against, with
+ * a warning), or -1 with err set.
+ */
+static int
+check_ocsp_signer(const struct tlsconf *c, const char *path, char *err,
+    size_t errlen)
+{
+	gnutls_ocsp_resp_t resp = NULL;
+	gnutls_datum_t d;
+	unsigned char *data;
+	size_t	 len;
+	unsigned int i, verify, tried = 0;
+	int	 rv = -1;
+
+	if (c->nchain == 0)
+		return 0;
+	if (file_read(path, &data, &len, err, errlen) < 0)
+		return -1;
+	d.data = data;
+	d.size = (unsigned int)len;
+	if (gnutls_ocsp_resp_init(&resp) < 0 ||
+	    gnutls_ocsp_resp_import(resp, &d) < 0) {
+		snprintf(err, errlen, "%s: OCSP response not usable (cannot "
+		    "be parsed)", path);
+		goto out;
+	}
+	for (i = 0; i < c->nchain + c->ncas; i++) {
+		gnutls_x509_crt_t cand = i < c->nchain ? c->chain[i] :
+		    c->cas[i - c->nchain];
+
+		if (i == 0 || !gnutls_x509_crt_check_issuer(c->chain[0], cand))
+			continue;
+		tried++;
+		if (gnutls_ocsp_resp_verify_direct(resp, cand, &verify,
+		    0) == 0 && verify == 0) {
+			rv = 0;
+			goto out;
+		}
+	}
+	if (tried == 0) {
+		warn("%s: cannot check who signed this OCSP response: the "
+		    "issuer of our certificate is neither in its chain nor "
+		    "a trusted CA", path);
+		rv = 0;
+	} else
+		snprintf(err, errlen, "%s: OCSP response not usable (not "
+		    "signed by the issuer of our certificate)", path);
+out:
+	gnutls_ocsp_resp_deinit(resp);
 	free(data);
 	return rv;
 }
@@ -681,7 +749,7 @@ load(const struct tlsconf_files *f, const struct tlsconf *old, char *err,
 	if (f->ca != NULL && load_trust(c, f->ca, err, errlen) < 0)
 		goto fail;
 	for (i = 0; i < f->ncrls; i++)
-		if (load_crl(c, f->crls[i], err, errlen) < 0)
+		if (load_crl(c, f->crls[i], f->server, err, errlen) < 0)
 			goto fail;
 	if (f->ocsp != NULL && (ret =
 	    gnutls_certificate_set_ocsp_status_request_file2(c->cred, f->ocsp,
@@ -692,6 +760,8 @@ load(const struct tlsconf_files *f, const struct tlsconf *old, char *err,
 		    gnutls_strerror(ret));
 		goto fail;
 	}
+	if (f->ocsp != NULL && check_ocsp_signer(c, f->ocsp, err, errlen) < 0)
+		goto fail;
 	/* A client's certificate goes out through this, for every session. */
 	if (!f->server)
 		gnutls_certificate_set_retrieve_function2(c->cred,

@@ -501,8 +501,8 @@ main(int argc, char *argv[])
 	f.ca = find_default(f.ca, DEFAULT_CA, "-C FILE", cabuf, sizeof(cabuf));
 	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
 		die(SEND_USAGE, "%s", err);
-	if (sf.path != NULL && (session_trust(&sf, conf, pins, npins,
-	    require_ocsp, name, err, sizeof(err)) < 0 ||
+	if (sf.path != NULL && (session_trust(&sf, conf, f.priority, pins,
+	    npins, require_ocsp, name, err, sizeof(err)) < 0 ||
 	    session_load(&sf, name, verbose, err, sizeof(err)) < 0))
 		die(SEND_USAGE, "%s", err);
 

@@ -20,8 +20,8 @@
 
 int
 session_trust(struct session_file *sf, const struct tlsconf *conf,
-    char pins[][45], int npins, int require_ocsp, const char *name,
-    char *err, size_t errlen)
+    const char *priority, char pins[][45], int npins, int require_ocsp,
+    const char *name, char *err, size_t errlen)
 {
 	gnutls_hash_hd_t h;
 	gnutls_datum_t der;
@@ -46,6 +46,26 @@ session_trust(struct session_file *sf, const struct tlsconf *conf,
 		gnutls_hash(h, der.data, der.size);
 		gnutls_free(der.data);
 	}
+	/*
+	 * Our own identity and the protocol policy too: a session resumed
+	 * under another client certificate would still present the one it
+	 * was made with, and one made under another -p would skip it.
+	 */
+	for (i = 0; i < conf->nchain; i++) {
+		if ((ret = gnutls_x509_crt_export2(conf->chain[i],
+		    GNUTLS_X509_FMT_DER, &der)) < 0) {
+			gnutls_hash_deinit(h, NULL);
+			snprintf(err, errlen, "%s: %s", sf->path,
+			    gnutls_strerror(ret));
+			return -1;
+		}
+		gnutls_hash(h, "me", 3);
+		gnutls_hash(h, der.data, der.size);
+		gnutls_free(der.data);
+	}
+	gnutls_hash(h, "priority", 9);
+	gnutls_hash(h, priority ? priority : "", strlen(priority ?
+	    priority : "") + 1);
 	for (i = 0; i < (unsigned int)npins; i++)
 		gnutls_hash(h, pins[i], strlen(pins[i]) + 1);
 	gnutls_hash(h, require_ocsp ? "ocsp" : "no-ocsp", require_ocsp ? 5 : 8);

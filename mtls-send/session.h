@@ -27,12 +27,14 @@ struct session_file {
 };
 
 /*
- * The digest of the trust settings for name into sf->trust.  Returns 0, or
- * -1 with the reason in err.
+ * The digest of the trust settings for name into sf->trust: the CAs, our
+ * own certificate chain, the priority string (NULL: the default), the
+ * pins, --require-ocsp and the name.  Returns 0, or -1 with the reason in
+ * err.
  */
 int	 session_trust(struct session_file *sf, const struct tlsconf *conf,
-	    char pins[][45], int npins, int require_ocsp, const char *name,
-	    char *err, size_t errlen);
+	    const char *priority, char pins[][45], int npins,
+	    int require_ocsp, const char *name, char *err, size_t errlen);
 
 /*
  * Look at sf->path before connecting.  A file that exists and is not one

@@ -464,11 +464,15 @@ conn_serve(int fd, const struct sockaddr_storage *from, const char *peer,
 		log_handshake(s, id, o->verbosity, rule);
 
 	if (o->prog != NULL) {
-		status = exec_run(s, fd, rule, o->proxy ? &ph : NULL, o, &p,
-		    progst, sizeof(progst));
-		/* Ended by the server's shutdown: the client still hears so. */
-		if (term_seen && tlssess_bye(s, fd, BYE_MS) == 0)
-			status = CONN_OK;
+		status = exec_run(s, fd, rule, o->proxy ? &ph : NULL, o,
+		    &term_seen, &p, progst, sizeof(progst));
+		/*
+		 * Ended by the server's shutdown: the program was cut short,
+		 * so the client must not hear a clean end (no close_notify;
+		 * an echo, whose every line is complete, says goodbye).
+		 */
+		if (term_seen)
+			status = CONN_BROKEN;
 	} else
 		status = echo_run(s, fd, peer, o, &p, &e);
 

@@ -4,6 +4,7 @@
 #include <linux/sockios.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,8 +90,8 @@ reset_after_drain(int fd)
 
 int
 exec_run(gnutls_session_t s, int fd, const char *rule,
-    const struct proxyhdr *ph, const struct serve_opts *o, struct pump *p,
-    char *progst, size_t n)
+    const struct proxyhdr *ph, const struct serve_opts *o,
+    volatile sig_atomic_t *stop, struct pump *p, char *progst, size_t n)
 {
 	struct sockaddr_storage ls, rs;
 	socklen_t llen = sizeof(ls), rlen = sizeof(rs);
@@ -99,7 +100,7 @@ exec_run(gnutls_session_t s, int fd, const char *rule,
 	struct logline l;
 	char	 lip[ADDR_STRMAX], lport[16], rip[ADDR_STRMAX], rport[16];
 	char	 err[256], **envp;
-	int	 lok, rok, status;
+	int	 lok, rok, status, grace;
 
 	memset(&e, 0, sizeof(e));
 	if (ph != NULL && !ph->local) {
@@ -164,25 +165,40 @@ exec_run(gnutls_session_t s, int fd, const char *rule,
 	p->exit_fd = c.exit_fd;
 	p->exit_pid = c.pid;
 	p->idle_ms = o->timeout_s * 1000;
+	/* The server's shutdown cuts the program off: no close_notify. */
+	p->stop = stop;
 	pump_run(p);
 	close(c.from_fd);
 	if (!p->out_closed)
 		close(c.to_fd);
 
+	grace = GRACE_MS;
 	switch (p->end) {
 	case PUMP_DONE:
 		status = CONN_OK;
 		if (p->unread > 0)
 			reset_after_drain(fd);
+		/*
+		 * Both directions ended cleanly, but the program may still
+		 * be at work (sh -c 'sort > out' closed its stdout early):
+		 * it gets the idle timeout to finish, not a short grace.
+		 */
+		if (o->timeout_s == 0)
+			grace = INT_MAX;
+		else if (o->timeout_s * 1000 > grace)
+			grace = o->timeout_s * 1000;
 		break;
 	case PUMP_TIMEOUT:
-		tlssess_bye(s, fd, BYE_MS);
+		/*
+		 * No close_notify: the program is cut off, and its output
+		 * may be incomplete.  The client must not see a clean end.
+		 */
 		status = CONN_TIMEOUT;
 		break;
 	default:
 		/* A program killed by a signal: no close_notify. */
 		status = CONN_BROKEN;
 	}
-	child_status(child_reap(&c, GRACE_MS), progst, n);
+	child_status(child_reap(&c, grace), progst, n);
 	return status;
 }

@@ -6,6 +6,7 @@
 #ifndef MTLS_EXEC_H
 #define MTLS_EXEC_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include <gnutls/gnutls.h>
@@ -17,12 +18,14 @@
 /*
  * Run o->prog joined to session s on socket fd.  rule is the --allow rule
  * that admitted the peer ("" for none).  ph, unless NULL or local, is the
- * PROXY protocol header whose addresses stand for the socket's.  Fills p
- * with the pump's results and progst with how the program ended.  Returns
- * an enum conn_status.
+ * PROXY protocol header whose addresses stand for the socket's.  When
+ * *stop is set (the server's shutdown) the program is cut off and the
+ * client gets no close_notify.  Fills p with the pump's results and
+ * progst with how the program ended.  Returns an enum conn_status.
  */
 int	 exec_run(gnutls_session_t s, int fd, const char *rule,
 	    const struct proxyhdr *ph, const struct serve_opts *o,
-	    struct pump *p, char *progst, size_t n);
+	    volatile sig_atomic_t *stop, struct pump *p, char *progst,
+	    size_t n);
 
 #endif

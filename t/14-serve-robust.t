@@ -52,7 +52,7 @@ is "$?" 0 "SIGTERM ends the server with status 0"
 
 # More than --max-conns authenticated clients: the excess is refused at
 # once and logged.  (Connections still in their handshake are dropped for
-# newcomers instead: t/19-serve-attack.t.)  A server of its own, whose
+# newcomers instead: t/51-serve-attack.t.)  A server of its own, whose
 # timeout is long enough that the two held clients cannot time out before
 # the third client comes, however busy the machine.
 log=$T/maxconns.log

@@ -23,7 +23,7 @@ fds() {
 }
 
 # 200 stalled half-open handshakes, all let in (--max-startups 300: the
-# default drops the oldest for newcomers, t/19-serve-attack.t).
+# default drops the oldest for newcomers, t/51-serve-attack.t).
 # shellcheck disable=SC2086
 serve_start "$T/stall.log" $S --handshake-timeout 5 -m 300 \
     --max-startups 300 -q

@@ -108,7 +108,8 @@ unlike "$(cat "$T/c.err")" 'close_notify|truncated' "and does not call it cut of
 exec 7>&-
 is "$(kv_only "$T/drain.log")" "" "every line of the drain log is key=value"
 
-# The same in exec mode: the program's connection ends with close_notify.
+# The same in exec mode, but the program is cut off: the client must not
+# see a clean end, so there is no close_notify.
 # shellcheck disable=SC2086
 serve_start "$T/ex.log" $S -- cat
 rm -f "$T/in"
@@ -129,7 +130,9 @@ is "$?" 0 "and exits 0"
 ok "the connection ended with end=shutdown, no blame on the peer" \
     has_log "$T/ex.log" 'event=closed end=shutdown bytes_in'
 await "$cp" 30
-is "$?" 0 "the client got close_notify: mtls-send exits 0"
+is "$?" 1 "the program was cut off: no close_notify, mtls-send exits 1"
+like "$(cat "$T/e.err")" 'without close_notify' \
+    "and says the replies may be cut short"
 exec 7>&-
 
 # --drain-timeout: the server does not wait longer than that.

@@ -39,6 +39,29 @@ like "$(cat "$T/4.err")" 'not a session for 127.0.0.1 under these trust settings
     "it is not offered to another server name"
 like "$(cat "$T/4.err")" 'session new' "and a full handshake happens"
 
+# Another client certificate (or another -p): the session made under the
+# first identity is not offered, and the server sees the new one.
+mkcert "$T" alice "$P" ca 'cn = "alice"
+tls_www_client
+signing_key
+expiration_days = 5'
+chmod 600 "$T/alice-key.pem"
+cp "$T/sess" "$T/mine"
+echo five | "$BIN/mtls-send" -v -C "$P/ca-cert.pem" -c "$T/alice-cert.pem" \
+    -k "$T/alice-key.pem" --session "$T/mine" "localhost:$PORT" \
+    >/dev/null 2>"$T/5.err"
+is "$?" 0 "a session made with another client certificate: exit 0"
+like "$(cat "$T/5.err")" 'not a session for localhost under these trust settings; ignored' \
+    "it is not offered under this one"
+ok "the server sees alice, in a full handshake" \
+    waitfor 5 has_log "$T/serve.log" 'event=handshake .*client_subject="CN=alice"'
+unlike "$(grep 'CN=alice' "$T/serve.log")" 'resumed=yes' "not a resumption"
+cp "$T/sess" "$T/mine2"
+echo six | $SEND -p 'NORMAL:-VERS-ALL:+VERS-TLS1.3' --session "$T/mine2" \
+    "localhost:$PORT" >/dev/null 2>"$T/6p.err"
+like "$(cat "$T/6p.err")" 'not a session for localhost under these trust settings; ignored' \
+    "nor one made under another -p"
+
 # --- A session is never weaker than a full handshake. ---
 # Another CA trusted now: the session made under the old one is not offered.
 O=$T/pki2

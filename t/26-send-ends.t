@@ -156,6 +156,28 @@ exec 7>&-
 ok "the server saw two more close_notify" \
     waitfor 10 has_log "$T/sig.log" 'event=closed end=close_notify' $((n + 2))
 
+# A reader of standard output that stops reading (it keeps the pipe
+# open): mtls-send blocks in write(2), and a signal still ends it.
+rm -f "$T/stuck.out"
+mkfifo "$T/stuck.out"
+exec 6<>"$T/stuck.out"
+head -c 4000000 /dev/zero | tr '\0' 'x' | fold -w 100 >"$T/stuck.in"
+"$BIN/mtls-send" -C "$P/ca-cert.pem" -c "$P/client-cert.pem" \
+    -k "$P/client-key.pem" "localhost:$PORT" <"$T/stuck.in" \
+    >"$T/stuck.out" 2>"$T/stuck.err" &
+sp=$!
+track $sp
+# stuck: the pipe is full, and mtls-send sleeps in write(2).
+stuck() {
+	grep -Eq "^(anon_)?pipe_write" "/proc/$sp/wchan" 2>/dev/null
+}
+ok "a reader that stops reading: mtls-send waits in write(2)" \
+    waitfor 20 stuck
+kill -TERM "$sp"
+await "$sp" 20
+is "$?" 143 "SIGTERM ends it there: exit 143"
+exec 6<&-
+
 # The reader of stdout goes away.
 yes | head -c 2000000 | "$BIN/mtls-send" -C "$P/ca-cert.pem" \
     -c "$P/client-cert.pem" -k "$P/client-key.pem" "localhost:$PORT" \

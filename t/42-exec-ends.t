@@ -124,4 +124,33 @@ is "$(cat "$T/py.out")" "EOF without close_notify
 data dying" "Python's ssl: the data, then an EOF without close_notify"
 serve_stop "$SPID"
 
+# The idle timeout cuts off a program that has not answered yet: the
+# client must not see a clean end (no close_notify), whatever the version.
+for v in 1.3 1.2; do
+	# shellcheck disable=SC2086
+	serve_start "$T/slow$v.log" $SRV -t 2 -- sh -c 'cat >/dev/null; sleep 6; echo result'
+	echo req | send "$P" -p "NORMAL:-VERS-ALL:+VERS-TLS$v" "localhost:$PORT" \
+	    >"$T/slow.out" 2>"$T/slow.err"
+	is "$?" 1 "TLS$v: a program cut off by -t: the client exits 1"
+	like "$(cat "$T/slow.err")" 'without close_notify' \
+	    "TLS$v: and says the replies may be cut short"
+	ok "TLS$v: the server logs the timeout" \
+	    waitfor 10 has_log "$T/slow$v.log" 'event=closed end=timeout'
+	serve_stop "$SPID"
+done
+
+# A program that closed its stdout early and still works after the client
+# has gone (sh -c 'sort > out' does this) is not killed: it finishes.
+# shellcheck disable=SC2086
+serve_start "$T/late.log" $SRV -- sh -c "exec >&-; cat >'$T/late.up'; sleep 3; touch '$T/late.done'"
+send "$P" "localhost:$PORT" <"$T/big" >/dev/null 2>"$T/late.err"
+is "$?" 0 "a program that closed its stdout early: the upload ends, exit 0"
+ok "the program finishes its work after the connection" \
+    waitfor 30 test -e "$T/late.done"
+ok "and its exit is logged as its own" \
+    waitfor 10 has_log "$T/late.log" 'program="exit 0"'
+cmp -s "$T/big" "$T/late.up"
+is "$?" 0 "the upload arrived whole"
+serve_stop "$SPID"
+
 done_testing

@@ -26,6 +26,10 @@ _waiting=""
 # end, done_testing looks for all three.
 ulimit -c 0
 mkdir "$T/san"
+# A connection process run as another user (-u nobody) must be able to
+# write its report too.
+chmod 711 "$T"
+chmod 1777 "$T/san"
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/san/asan:abort_on_error=1"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_on_error=1:abort_on_error=1"
 
