@@ -18,13 +18,32 @@
 #define VERSION		"mtls-session 2 "
 #define SESSION_MAX	(64 * 1024)
 
+/* Hash n certificates (DER), each after tag: 0 or a GnuTLS error code. */
+static int
+hash_crts(gnutls_hash_hd_t h, const char *tag, gnutls_x509_crt_t *crts,
+    unsigned int n)
+{
+	gnutls_datum_t der;
+	unsigned int i;
+	int	 ret;
+
+	for (i = 0; i < n; i++) {
+		if ((ret = gnutls_x509_crt_export2(crts[i],
+		    GNUTLS_X509_FMT_DER, &der)) < 0)
+			return ret;
+		gnutls_hash(h, tag, strlen(tag) + 1);
+		gnutls_hash(h, der.data, der.size);
+		gnutls_free(der.data);
+	}
+	return 0;
+}
+
 int
 session_trust(struct session_file *sf, const struct tlsconf *conf,
     const char *priority, char pins[][45], int npins, int require_ocsp,
     const char *name, char *err, size_t errlen)
 {
 	gnutls_hash_hd_t h;
-	gnutls_datum_t der;
 	unsigned char md[32];
 	unsigned int i;
 	int	 ret;
@@ -33,35 +52,18 @@ session_trust(struct session_file *sf, const struct tlsconf *conf,
 		snprintf(err, errlen, "%s: %s", sf->path, gnutls_strerror(ret));
 		return -1;
 	}
-	/* Each item tagged and NUL-ended, so no two settings hash alike. */
-	for (i = 0; i < conf->ncas; i++) {
-		if ((ret = gnutls_x509_crt_export2(conf->cas[i],
-		    GNUTLS_X509_FMT_DER, &der)) < 0) {
-			gnutls_hash_deinit(h, NULL);
-			snprintf(err, errlen, "%s: %s", sf->path,
-			    gnutls_strerror(ret));
-			return -1;
-		}
-		gnutls_hash(h, "ca", 3);
-		gnutls_hash(h, der.data, der.size);
-		gnutls_free(der.data);
-	}
 	/*
-	 * Our own identity and the protocol policy too: a session resumed
-	 * under another client certificate would still present the one it
-	 * was made with, and one made under another -p would skip it.
+	 * Each item tagged and NUL-ended, so no two settings hash alike.
+	 * Our own identity and the protocol policy count too: a session
+	 * resumed under another client certificate would still present
+	 * the one it was made with, and one made under another -p would
+	 * skip it.
 	 */
-	for (i = 0; i < conf->nchain; i++) {
-		if ((ret = gnutls_x509_crt_export2(conf->chain[i],
-		    GNUTLS_X509_FMT_DER, &der)) < 0) {
-			gnutls_hash_deinit(h, NULL);
-			snprintf(err, errlen, "%s: %s", sf->path,
-			    gnutls_strerror(ret));
-			return -1;
-		}
-		gnutls_hash(h, "me", 3);
-		gnutls_hash(h, der.data, der.size);
-		gnutls_free(der.data);
+	if ((ret = hash_crts(h, "ca", conf->cas, conf->ncas)) < 0 ||
+	    (ret = hash_crts(h, "me", conf->chain, conf->nchain)) < 0) {
+		gnutls_hash_deinit(h, NULL);
+		snprintf(err, errlen, "%s: %s", sf->path, gnutls_strerror(ret));
+		return -1;
 	}
 	gnutls_hash(h, "priority", 9);
 	gnutls_hash(h, priority ? priority : "", strlen(priority ?
