@@ -96,22 +96,42 @@ slot_free(struct children *c, int i)
 }
 
 /*
- * Make room: end the oldest child that has not authenticated yet (as
- * sshd's MaxStartups does), so stalled handshakes cannot lock out real
- * clients.  SIGKILL and a blocking wait: the slot is free on return.
+ * Make room: end a child that has not authenticated yet (as sshd's
+ * MaxStartups does), so stalled handshakes cannot lock out real clients.
+ * The one ended is the oldest of the address group (an IPv4 address, an
+ * IPv6 /64) that holds the most handshakes in progress, as sshd's
+ * PerSourceMaxStartups would: stallers that reconnect as fast as they are
+ * dropped then only ever evict each other, not a slow real client from
+ * elsewhere.  SIGKILL and a blocking wait: the slot is free on return.
  * Returns 1 if one was dropped, 0 if every child has authenticated.
  */
 static int
 drop_oldest_unauthed(struct children *c, const char *why)
 {
 	struct logline l;
-	char	 peer[ADDR_STRMAX];
-	int	 i, old = -1, st;
+	char	 peer[ADDR_STRMAX], (*group)[ADDR_STRMAX];
+	int	*count, i, j, old = -1, st;
 
-	for (i = 0; i < c->max; i++)
-		if (c->pid[i] != 0 && !slots_authed(c->sl, i) &&
-		    (old < 0 || c->id[i] < c->id[old]))
+	group = calloc((size_t)c->max, sizeof(*group));
+	count = calloc((size_t)c->max, sizeof(*count));
+	for (i = 0; group != NULL && count != NULL && i < c->max; i++)
+		if (c->pid[i] != 0 && !slots_authed(c->sl, i))
+			slots_group_of(c->sl, i, group[i], sizeof(group[i]));
+	for (i = 0; i < c->max; i++) {
+		if (c->pid[i] == 0 || slots_authed(c->sl, i))
+			continue;
+		/* Out of memory: the oldest of all, as count stays 0. */
+		for (j = 0; group != NULL && count != NULL && j < c->max; j++)
+			if (c->pid[j] != 0 && !slots_authed(c->sl, j) &&
+			    strcmp(group[i], group[j]) == 0)
+				count[i]++;
+		if (old < 0 || (count != NULL && (count[i] > count[old] ||
+		    (count[i] == count[old] && c->id[i] < c->id[old]))) ||
+		    (count == NULL && c->id[i] < c->id[old]))
 			old = i;
+	}
+	free(group);
+	free(count);
 	if (old < 0)
 		return 0;
 	kill(c->pid[old], SIGKILL);
@@ -309,13 +329,13 @@ accept_one(int lfd, struct listeners *l, struct children *c,
 	}
 	/* Handshakes in progress have a bound of their own. */
 	if (count_unauthed(c) >= o->max_startups) {
-		snprintf(why, sizeof(why), "max-startups (%d): oldest handshake "
-		    "dropped for %s", o->max_startups, peer);
+		snprintf(why, sizeof(why), "max-startups (%d): a handshake of "
+		    "the busiest source dropped for %s", o->max_startups, peer);
 		drop_oldest_unauthed(c, why);
 	}
 	if (c->n >= c->max) {
-		snprintf(why, sizeof(why), "max-conns (%d): oldest handshake "
-		    "dropped for %s", c->max, peer);
+		snprintf(why, sizeof(why), "max-conns (%d): a handshake of the "
+		    "busiest source dropped for %s", c->max, peer);
 		drop_oldest_unauthed(c, why);
 	}
 	if (c->n >= c->max) {

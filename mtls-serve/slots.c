@@ -155,3 +155,12 @@ slots_peer(struct slots *s, int i, char *buf, size_t n)
 	pthread_mutex_unlock(&s->lock);
 	return buf;
 }
+
+char *
+slots_group_of(struct slots *s, int i, char *buf, size_t n)
+{
+	lock(s);
+	snprintf(buf, n, "%s", s->slot[i].group);
+	pthread_mutex_unlock(&s->lock);
+	return buf;
+}

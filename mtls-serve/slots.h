@@ -46,6 +46,9 @@ void	 slots_release(struct slots *s, int i);
 void	 slots_set_authed(struct slots *s, int i);
 int	 slots_authed(struct slots *s, int i);
 
+/* Slot i's address group as last claimed, into buf ("" if none). */
+char	*slots_group_of(struct slots *s, int i, char *buf, size_t n);
+
 /* Slot i's peer as last claimed, copied into buf ("" if none). */
 char	*slots_peer(struct slots *s, int i, char *buf, size_t n);
 

@@ -70,12 +70,54 @@ n=$(children "$SPID")
 ok "at most --max-startups (32) stalled handshakes hold a process ($n)" \
     test "$n" -le 32
 ok "the oldest handshakes were dropped to make room, and logged" \
-    has_log "$T/stall.log" 'event=dropped peer=127\.0\.0\.1:[0-9]+ reason="max-startups \(32\): oldest handshake dropped for 127\.0\.0\.1:[0-9]+"' 168
+    has_log "$T/stall.log" 'event=dropped peer=127\.0\.0\.1:[0-9]+ reason="max-startups \(32\): a handshake of the busiest source dropped for 127\.0\.0\.1:[0-9]+"' 168
 kill $hp
 exec 7<&-
 await $hp 30
 serve_stop "$SPID"
 is "$?" 0 "SIGTERM: exit 0"
+
+# Stallers that reconnect from one source evict each other, not a slow
+# handshake from elsewhere: one partial ClientHello from 127.0.0.2 first
+# (the oldest), then 40 from 127.0.0.1 against --max-startups 8.  Dropping
+# the oldest of all would drop 127.0.0.2's at once.
+# shellcheck disable=SC2086
+serve_start "$T/src.log" $S --max-startups 8
+python3 - "$PORT" >"$T/src.out" <<'PY' &
+import socket, sys, time
+port = int(sys.argv[1])
+hello = bytes.fromhex("16030100c8010000c40303")
+slow = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.2", 0))
+slow.sendall(hello)
+time.sleep(0.2)
+stallers = []
+for _ in range(40):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(hello)
+    stallers.append(s)
+    time.sleep(0.02)
+time.sleep(0.5)
+slow.setblocking(False)
+try:
+    gone = slow.recv(1) == b""
+except BlockingIOError:
+    gone = False
+except OSError:
+    gone = True
+print("slow=" + ("dropped" if gone else "open"), flush=True)
+for s in stallers + [slow]:
+    s.close()
+PY
+sp=$!
+track $sp
+await $sp 60
+is "$(cat "$T/src.out")" "slow=open" \
+    "40 stallers from one source: the older handshake from another is kept"
+ok "the stallers evicted each other (32 dropped, all from 127.0.0.1)" \
+    has_log "$T/src.log" 'event=dropped peer=127\.0\.0\.1:' 32
+is "$(count_log "$T/src.log" 'event=dropped peer=127\.0\.0\.2:')" 0 \
+    "none from 127.0.0.2 was dropped"
+serve_stop "$SPID"
 
 # -t 3600 -m 2: two idle TCP connections no longer lock everyone out.
 # shellcheck disable=SC2086
