@@ -24,19 +24,23 @@ peer_hex(const unsigned char *in, size_t len, char *out)
 	return out;
 }
 
-static void
+/* The DN into buf; returns 1 if it had to be cut to fit, else 0. */
+static int
 get_dn(gnutls_x509_crt_t crt, int issuer, char *buf, size_t n)
 {
 	gnutls_datum_t dn = { NULL, 0 };
-	int	 ret;
+	int	 ret, cut = 0;
 
 	ret = issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &dn, 0) :
 	    gnutls_x509_crt_get_dn3(crt, &dn, 0);
 	if (ret < 0 || dn.data == NULL)
 		snprintf(buf, n, "%s", "");
-	else
+	else {
 		snprintf(buf, n, "%.*s", (int)dn.size, (char *)dn.data);
+		cut = dn.size >= n;
+	}
 	gnutls_free(dn.data);
+	return cut;
 }
 
 int
@@ -47,8 +51,8 @@ peer_describe(gnutls_x509_crt_t crt, struct peer_cert *p)
 	int	 ret;
 
 	memset(p, 0, sizeof(*p));
-	get_dn(crt, 0, p->subject, sizeof(p->subject));
-	get_dn(crt, 1, p->issuer, sizeof(p->issuer));
+	p->dn_cut = get_dn(crt, 0, p->subject, sizeof(p->subject));
+	p->dn_cut |= get_dn(crt, 1, p->issuer, sizeof(p->issuer));
 	len = sizeof(serial);
 	if ((ret = gnutls_x509_crt_get_serial(crt, serial, &len)) < 0)
 		return ret;

@@ -23,6 +23,7 @@ struct logline;
 struct peer_cert {
 	char	 subject[1024];		/* RFC 4514 form (cut if longer) */
 	char	 issuer[1024];
+	int	 dn_cut;		/* subject or issuer was cut */
 	char	 serial[2 * PEER_SERIAL_MAX + 1];	/* lowercase hex */
 	time_t	 not_before, not_after;
 	char	 not_before_s[TIMEFMT_MAX];	/* RFC 3339 */

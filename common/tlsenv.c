@@ -170,6 +170,14 @@ tlsenv_session(struct tlsenv *e, gnutls_session_t s, const char *side)
 		gnutls_x509_crt_deinit(crt);
 		return -1;
 	}
+	/*
+	 * A DN too long for its buffer would reach the program cut, and a
+	 * cut DN can read as another (O=TrustedCorpEvil ending as
+	 * O=TrustedCorp): it counts as a variable that did not fit, which
+	 * refuses the program.
+	 */
+	if (pc.dn_cut)
+		e->lost++;
 	/* Fixed variables first: the SAN lists below are capped. */
 	setf(e, side, "VERIFY", "SUCCESS", ESC_NONE);
 	setf(e, side, "S_DN", pc.subject, ESC_DN);

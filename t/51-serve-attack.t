@@ -364,6 +364,24 @@ ok "and the program is told no CN" \
     test "$(grep -c '^SSL_CLIENT_S_DN_CN=' "$T/twocn.env")" = 0
 serve_stop "$SPID"
 
+# A subject too long for its buffer would reach the program cut short,
+# and a cut DN can read as another: the program is not started.
+ous=""
+for i in $(seq 1 30); do
+	ous="$ous/OU=unit-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+done
+client longdn "/O=TrustedCorpEvil$ous/CN=mallory"
+ok "openssl made a subject of more than 1023 bytes" \
+    test "$(openssl x509 -in "$T/longdn-cert.pem" -noout -subject -nameopt RFC2253 | wc -c)" -gt 1100
+# shellcheck disable=SC2086
+serve_start "$T/longdn.log" $S -- "$T/env.sh"
+as longdn "localhost:$PORT" >"$T/longdn.env" 2>&1
+ok "a DN that does not fit: the program never runs" \
+    test "$(grep -c '^SSL_CLIENT_S_DN=' "$T/longdn.env")" = 0
+ok "the log says why" waitfor 10 has_log "$T/longdn.log" \
+    'event=error .*reason="environment: 1 variables did not fit"'
+serve_stop "$SPID"
+
 # shellcheck disable=SC2086
 serve_start "$T/cn.log" $S --allow 'cn:admin'
 as twocn "localhost:$PORT" >"$T/twocn.out" 2>&1
