@@ -3,6 +3,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -205,6 +206,33 @@ log_handshake(gnutls_session_t s, unsigned long id, enum verbosity v,
 	    0) == 0 && type == GNUTLS_NAME_DNS)
 		logline_str(&l, "sni", sni);
 	logline_emit(&l);
+}
+
+/*
+ * A refused client may still be sending (TLS 1.3: its first records follow
+ * its Finished before our verdict arrives).  Closing with its data unread
+ * would send a reset, and a reset can make the client's kernel throw away
+ * our alert before it is read.  So: our direction closed, its data read
+ * and dropped until it closes, for at most LINGER_MS.
+ */
+#define LINGER_MS	2000
+
+int
+conn_linger(int fd, int status)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	long long deadline = timefmt_monotonic_ms() + LINGER_MS;
+	long long left;
+	char	 junk[4096];
+
+	if (status != CONN_REFUSED)
+		return status;
+	shutdown(fd, SHUT_WR);
+	while ((left = deadline - timefmt_monotonic_ms()) > 0 &&
+	    poll(&pfd, 1, (int)left) > 0 &&
+	    recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		;
+	return status;
 }
 
 void

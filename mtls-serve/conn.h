@@ -27,6 +27,13 @@ int	 conn_serve(int fd, const struct sockaddr_storage *from,
 	    const struct serve_opts *o, struct slots *sl, int slot);
 
 /*
+ * After conn_serve(): for a refused client (status CONN_REFUSED), close
+ * our direction and read what it still sends until it closes, at most 2 s,
+ * so that our alert is not lost to a reset.  Returns status.
+ */
+int	 conn_linger(int fd, int status);
+
+/*
  * Refuse a connection without TLS: read what the client already sent (so
  * that closing is not a reset that could destroy what we send), then, if
  * alert is non-zero, a plaintext internal_error alert record (RFC 8446

@@ -501,8 +501,9 @@ main(int argc, char *argv[])
 	if (o.inetd) {
 		if (o.user != NULL && privdrop("--user", o.user, err, sizeof(err)) < 0)
 			die(1, "%s", err);
-		status = conn_serve(STDIN_FILENO, NULL, inetd_peer(peer,
-		    sizeof(peer)), 1, conf, &o, NULL, 0);
+		status = conn_linger(STDIN_FILENO, conn_serve(STDIN_FILENO,
+		    NULL, inetd_peer(peer, sizeof(peer)), 1, conf, &o, NULL,
+		    0));
 		tlsconf_free(conf);
 		pin_free(pin);
 		return status;

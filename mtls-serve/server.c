@@ -276,7 +276,8 @@ child(int fd, const struct sockaddr_storage *from, const char *peer,
 	sigaction(SIGTERM, &sa, NULL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	listen_close(l);
-	_exit(conn_serve(fd, from, peer, id, conf, o, sl, slot));
+	_exit(conn_linger(fd, conn_serve(fd, from, peer, id, conf, o, sl,
+	    slot)));
 }
 
 /*
