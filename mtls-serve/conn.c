@@ -368,6 +368,29 @@ keepalive(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 }
 
+/*
+ * The handshake or a check after it refused the client: one log line (with
+ * the client's certificate when it is known), the session freed.  Returns
+ * status, for the caller to return.
+ */
+static int
+refused(gnutls_session_t s, unsigned long id, const char *peer,
+    const char *why, const struct peer_cert *pc, int status)
+{
+	struct logline l;
+
+	logline_begin(&l, id, "refused");
+	logline_str(&l, "peer", peer);
+	logline_str(&l, "reason", why);
+	if (pc != NULL) {
+		logline_str(&l, "client_subject", pc->subject);
+		logline_str(&l, "client_sha256", pc->sha256);
+	}
+	logline_emit(&l);
+	gnutls_deinit(s);
+	return status;
+}
+
 int
 conn_serve(int fd, const struct sockaddr_storage *from, const char *peer,
     unsigned long id, const struct tlsconf *conf, const struct serve_opts *o,
@@ -435,55 +458,29 @@ conn_serve(int fd, const struct sockaddr_storage *from, const char *peer,
 	    0 ? deadline - timefmt_monotonic_ms() : 1));
 	if (ret < 0) {
 		send_refusal_alert(s, ret);
-		logline_begin(&l, id, "refused");
-		logline_str(&l, "peer", peer);
-		logline_str(&l, "reason", tlssess_why(s, ret, why,
-		    sizeof(why)));
-		logline_emit(&l);
-		gnutls_deinit(s);
-		return ret == TLSSESS_E_TIMEOUT ? CONN_TIMEOUT : CONN_REFUSED;
+		return refused(s, id, peer, tlssess_why(s, ret, why,
+		    sizeof(why)), NULL, ret == TLSSESS_E_TIMEOUT ?
+		    CONN_TIMEOUT : CONN_REFUSED);
 	}
 	if (tlsconf_crl_stale(conf, why, sizeof(why))) {
 		/* Fail closed: without fresh revocation data, nobody. */
 		gnutls_alert_send(s, GNUTLS_AL_FATAL,
 		    GNUTLS_A_CERTIFICATE_UNKNOWN);
-		logline_begin(&l, id, "refused");
-		logline_str(&l, "peer", peer);
-		logline_str(&l, "reason", why);
-		logline_emit(&l);
-		gnutls_deinit(s);
-		return CONN_REFUSED;
+		return refused(s, id, peer, why, NULL, CONN_REFUSED);
 	}
 	if (deferred_crls(s, conf, why, sizeof(why)) < 0) {
 		/* Revoked by an intermediate CA's CRL (see tlsconf.h). */
-		logline_begin(&l, id, "refused");
-		logline_str(&l, "peer", peer);
-		logline_str(&l, "reason", why);
-		logline_emit(&l);
-		gnutls_deinit(s);
-		return CONN_REFUSED;
+		return refused(s, id, peer, why, NULL, CONN_REFUSED);
 	}
 	if (gnutls_session_is_resumed(s) && recheck_resumed(s, why,
 	    sizeof(why)) < 0) {
 		/* The stored chain no longer passes: expired, revoked, ... */
-		logline_begin(&l, id, "refused");
-		logline_str(&l, "peer", peer);
-		logline_str(&l, "reason", why);
-		logline_emit(&l);
-		gnutls_deinit(s);
-		return CONN_REFUSED;
+		return refused(s, id, peer, why, NULL, CONN_REFUSED);
 	}
 	if (!admitted(s, o, &rule, &pc, why, sizeof(why))) {
 		/* Verified, but not one of those --allow admits. */
 		gnutls_alert_send(s, GNUTLS_AL_FATAL, GNUTLS_A_ACCESS_DENIED);
-		logline_begin(&l, id, "refused");
-		logline_str(&l, "peer", peer);
-		logline_str(&l, "reason", why);
-		logline_str(&l, "client_subject", pc.subject);
-		logline_str(&l, "client_sha256", pc.sha256);
-		logline_emit(&l);
-		gnutls_deinit(s);
-		return CONN_REFUSED;
+		return refused(s, id, peer, why, &pc, CONN_REFUSED);
 	}
 	/* Authenticated: no longer one of the handshakes --max-startups bounds. */
 	if (sl != NULL)

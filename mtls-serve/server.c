@@ -110,27 +110,41 @@ drop_oldest_unauthed(struct children *c, const char *why)
 {
 	struct logline l;
 	char	 peer[ADDR_STRMAX], (*group)[ADDR_STRMAX];
-	int	*count, i, j, old = -1, st;
+	int	*slot, *count, i, j, k = 0, old = -1, st;
 
+	/* The handshakes in progress, with their groups, read once. */
 	group = calloc((size_t)c->max, sizeof(*group));
+	slot = calloc((size_t)c->max, sizeof(*slot));
 	count = calloc((size_t)c->max, sizeof(*count));
-	for (i = 0; group != NULL && count != NULL && i < c->max; i++)
-		if (c->pid[i] != 0 && !slots_authed(c->sl, i))
-			slots_group_of(c->sl, i, group[i], sizeof(group[i]));
+	if (group == NULL || slot == NULL || count == NULL) {
+		/* Out of memory: the oldest of all, one group for all. */
+		free(group);
+		group = NULL;
+	}
 	for (i = 0; i < c->max; i++) {
 		if (c->pid[i] == 0 || slots_authed(c->sl, i))
 			continue;
-		/* Out of memory: the oldest of all, as count stays 0. */
-		for (j = 0; group != NULL && count != NULL && j < c->max; j++)
-			if (c->pid[j] != 0 && !slots_authed(c->sl, j) &&
-			    strcmp(group[i], group[j]) == 0)
+		if (group == NULL) {
+			if (old < 0 || c->id[i] < c->id[old])
+				old = i;
+			continue;
+		}
+		slots_group_of(c->sl, i, group[k], sizeof(group[k]));
+		slot[k++] = i;
+	}
+	for (i = 0; i < k; i++) {
+		for (j = 0; j < k; j++)
+			if (strcmp(group[i], group[j]) == 0)
 				count[i]++;
-		if (old < 0 || (count != NULL && (count[i] > count[old] ||
-		    (count[i] == count[old] && c->id[i] < c->id[old]))) ||
-		    (count == NULL && c->id[i] < c->id[old]))
+		if (old < 0 || count[i] > count[old] ||
+		    (count[i] == count[old] && c->id[slot[i]] <
+		    c->id[slot[old]]))
 			old = i;
 	}
+	if (group != NULL && old >= 0)
+		old = slot[old];
 	free(group);
+	free(slot);
 	free(count);
 	if (old < 0)
 		return 0;

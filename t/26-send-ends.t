@@ -132,14 +132,18 @@ done
 rm -f "$T/shared.in"
 mkfifo "$T/shared.in"
 exec 7<>"$T/shared.in"
-for i in 1 2; do
+# shared_client I: one of them, in the background; its pid in $!.
+shared_client() {
 	"$BIN/mtls-send" -C "$P/ca-cert.pem" -c "$P/client-cert.pem" \
 	    -k "$P/client-key.pem" "localhost:$PORT" <&7 \
-	    >"$T/shared.$i.out" 2>"$T/shared.$i.err" &
-	eval "sp$i=\$!"
-	track $!
-done
-# shellcheck disable=SC2154
+	    >"$T/shared.$1.out" 2>"$T/shared.$1.err" &
+}
+shared_client 1
+sp1=$!
+track $sp1
+shared_client 2
+sp2=$!
+track $sp2
 ok "two clients sharing a stdin are connected" \
     waitfor 20 has_log "$T/sig.log" 'event=handshake' $((n + 2))
 echo "one line" >&7
