@@ -47,6 +47,8 @@ ossl_talk "$T/env.in" 1 "$T/out" -connect "127.0.0.1:$PORT" \
     -cert "$P/client-cert.pem" -key "$P/client-key.pem"
 like "$(cat "$T/out")" ' env$' \
     "key in SoftHSM (MTLS_PKCS11_PIN): openssl s_client completes mTLS"
+grep -q ' env$' "$T/out" ||
+    diag "s_client: $(tail -n 5 "$T/ossl.err")" "server: $(tail -n 3 "$T/b.log")"
 
 # The client's key in the token too.
 echo both | MTLS_PKCS11_PIN=4321 "$BIN/mtls-send" -C "$P/ca-cert.pem" \
