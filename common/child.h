@@ -15,7 +15,13 @@ struct child {
 	int	 to_fd;		/* our end of the program's stdin */
 	int	 from_fd;	/* our end of the program's stdout */
 	int	 exit_fd;	/* a pidfd, readable once it exited; 0: none */
+	int	 ctl_fd;	/* prepared, not started: the line to send
+				   its environment on; -1 otherwise */
 };
+
+/* Bounds of the environment child_start() sends: variables, bytes. */
+#define CHILD_ENV_VARS	4096
+#define CHILD_ENV_BYTES	(1024 * 1024)
 
 /*
  * Can argv0 be run: an executable regular file, searched in PATH when it
@@ -37,13 +43,33 @@ int	 child_spawn(struct child *c, char *const argv[], char *const envp[],
 	    int group, char *err, size_t errlen);
 
 /*
- * The same, calling setup(arg) in the program's process just before exec
- * (to change user, say); if it returns -1 (having said why on stderr),
- * the process exits 126 without running the program.
+ * The same, calling setup(arg) in the program's process before exec (to
+ * change user, say); if it returns -1 (having said why on stderr), the
+ * process exits 126 without running the program.
  */
 int	 child_spawn_as(struct child *c, char *const argv[],
 	    char *const envp[], int group, int (*setup)(void *arg), void *arg,
 	    char *err, size_t errlen);
+
+/*
+ * child_spawn_as() in two steps, for a process that is to give up the
+ * right to fork and exec (mtls-serve's sandbox) before it knows the
+ * program's environment.  child_prepare() forks the program's process,
+ * pipes and group set up, setup(arg) done; it then waits for its
+ * environment, holding nothing but what fork gave it and reading nothing
+ * but the bounded message child_start() sends.  Returns 0, or -1 with the
+ * reason in err.  After it, only write, close, waitpid and the like are
+ * needed: child_start() sends envp (0, or -1 with the reason in err: call
+ * child_abort() then), and the process execs argv[0] with it;
+ * child_abort() makes it exit without running anything and reaps it.
+ */
+int	 child_prepare(struct child *c, char *const argv[], int group,
+	    int (*setup)(void *arg), void *arg, char *err, size_t errlen);
+int	 child_start(struct child *c, char *const envp[], char *err,
+	    size_t errlen);
+
+/* A prepared process not started: end it, reap it, close our ends. */
+void	 child_abort(struct child *c);
 
 /*
  * Reap the program: wait up to grace_ms for it to end, then SIGTERM it
