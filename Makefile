@@ -37,8 +37,9 @@ FUZZ_LINK  = -fsanitize=fuzzer
 FUZZ_DRIVER =
 else ifeq ($(SANITIZE),1)
 B          = build-san
+# MTLS_SANITIZE: the sandbox lets the sanitizers' runtime make its calls.
 SANFLAGS   = -fsanitize=address,undefined -fno-omit-frame-pointer \
-             -fno-sanitize-recover=undefined
+             -fno-sanitize-recover=undefined -DMTLS_SANITIZE
 FUZZ_LINK  =
 FUZZ_DRIVER = $(B)/obj/t/fuzz/replay.o
 else
@@ -49,6 +50,8 @@ FUZZ_DRIVER = $(B)/obj/t/fuzz/replay.o
 endif
 
 PKGS       = gnutls libtasn1
+# mtls-serve's alone: its connections' seccomp sandbox.
+SERVE_PKGS = libseccomp
 
 # What the goals need, checked before anything is built: a missing
 # library or tool is one line naming the apt-get command that installs it
@@ -76,12 +79,13 @@ $(error $(DEPS_MISSING))
 endif
 endif
 MTLS_CPPFLAGS = -D_GNU_SOURCE -DMTLS_VERSION='"$(VERSION)"' -Icommon \
-             $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(CPPFLAGS)
+             $(shell $(PKG_CONFIG) --cflags $(PKGS) $(SERVE_PKGS)) $(CPPFLAGS)
 MTLS_CFLAGS = -std=c11 -Wall -Wextra -Wformat-security -Wshadow \
              $(SANFLAGS) $(CFLAGS)
 # -z now: every symbol bound once in the parent, not again in each child.
 MTLS_LDFLAGS = -Wl,-z,now -Wl,-z,relro $(SANFLAGS) $(LDFLAGS)
 MTLS_LIBS  = $(shell $(PKG_CONFIG) --libs $(PKGS)) $(LIBS)
+SERVE_LIBS = $(shell $(PKG_CONFIG) --libs $(SERVE_PKGS))
 
 COMMON_SRC = common/addr.c common/proxyhdr.c common/cli.c common/connect.c common/credpath.c common/diag.c common/fileio.c common/logline.c \
              common/peer.c common/pump.c common/timefmt.c common/tlsconf.c \
@@ -90,7 +94,7 @@ COMMON_SRC = common/addr.c common/proxyhdr.c common/cli.c common/connect.c commo
 SERVE_SRC  = mtls-serve/main.c mtls-serve/conn.c mtls-serve/echo.c \
              mtls-serve/listen.c mtls-serve/server.c mtls-serve/allow.c \
              mtls-serve/privdrop.c mtls-serve/exec.c mtls-serve/proxyin.c \
-             mtls-serve/slots.c
+             mtls-serve/slots.c mtls-serve/sandbox.c
 SEND_SRC   = mtls-send/main.c mtls-send/explain.c mtls-send/session.c
 CERTINFO_SRC = mtls-certinfo/main.c mtls-certinfo/asn1dump.c \
              mtls-certinfo/chain.c mtls-certinfo/facts.c mtls-certinfo/json.c \
@@ -117,7 +121,21 @@ PKI_FILES  = certs/mkpki certs/ca.tmpl certs/server.tmpl certs/client.tmpl
 all: $(PROGS)
 
 $(B)/mtls-serve: $(SERVE_OBJ) $(COMMON_OBJ)
-	$(CC) $(MTLS_LDFLAGS) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(MTLS_LIBS)
+	$(CC) $(MTLS_LDFLAGS) -o $@ $(SERVE_OBJ) $(COMMON_OBJ) $(MTLS_LIBS) \
+	    $(SERVE_LIBS)
+
+# The tests' own mtls-serve, never installed: its sandbox makes the call
+# MTLS_TEST_SANDBOX_CALL names, to show that the filter kills
+# (t/53-serve-sandbox.t).  Only sandbox.o differs.
+HOOKS_OBJ  = $(filter-out %/sandbox.o,$(SERVE_OBJ)) \
+             $(B)/obj-hooks/mtls-serve/sandbox.o
+$(B)/mtls-serve-hooks: $(HOOKS_OBJ) $(COMMON_OBJ)
+	$(CC) $(MTLS_LDFLAGS) -o $@ $(HOOKS_OBJ) $(COMMON_OBJ) $(MTLS_LIBS) \
+	    $(SERVE_LIBS)
+
+$(B)/obj-hooks/%.o: %.c common/*.h mtls-serve/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(MTLS_CPPFLAGS) -DMTLS_TEST_HOOKS $(MTLS_CFLAGS) -c -o $@ $<
 
 $(B)/mtls-send: $(SEND_OBJ) $(COMMON_OBJ)
 	$(CC) $(MTLS_LDFLAGS) -o $@ $(SEND_OBJ) $(COMMON_OBJ) $(MTLS_LIBS)
@@ -155,7 +173,7 @@ $(B)/obj/%.o: %.c common/*.h mtls-serve/*.h mtls-send/*.h mtls-certinfo/*.h
 deps:
 	PKG_CONFIG='$(PKG_CONFIG)' sh mk/deps install $(DEPS_GROUPS)
 
-check: all $(FUZZ_BINS) $(B)/loadgen lint-man
+check: all $(FUZZ_BINS) $(B)/loadgen $(B)/mtls-serve-hooks lint-man
 	MTLS_BIN=$(CURDIR)/$(B) $(PROVE) t/
 
 lint-man:

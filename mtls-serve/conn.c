@@ -19,6 +19,7 @@
 #include "peer.h"
 #include "proxyin.h"
 #include "pump.h"
+#include "sandbox.h"
 #include "timefmt.h"
 #include "tlssess.h"
 #include "verify.h"
@@ -370,11 +371,11 @@ keepalive(int fd)
 
 /*
  * The handshake or a check after it refused the client: one log line (with
- * the client's certificate when it is known), the session freed.  Returns
- * status, for the caller to return.
+ * the client's certificate when it is known).  Returns status, for the
+ * caller to return.
  */
 static int
-refused(gnutls_session_t s, unsigned long id, const char *peer,
+refused(unsigned long id, const char *peer,
     const char *why, const struct peer_cert *pc, int status)
 {
 	struct logline l;
@@ -387,16 +388,20 @@ refused(gnutls_session_t s, unsigned long id, const char *peer,
 		logline_str(&l, "client_sha256", pc->sha256);
 	}
 	logline_emit(&l);
-	gnutls_deinit(s);
 	return status;
 }
 
-int
-conn_serve(int fd, const struct sockaddr_storage *from, const char *peer,
-    unsigned long id, const struct tlsconf *conf, const struct serve_opts *o,
-    struct slots *sl, int slot)
+/*
+ * The connection, from its PROXY protocol header to its end: everything
+ * the client sends is read here, in the sandbox.  prog is the program's
+ * prepared process (exec mode).  The caller frees s.
+ */
+static int
+serve(gnutls_session_t s, struct child *prog, int fd,
+    const struct sockaddr_storage *from, const char *peer, unsigned long id,
+    const struct tlsconf *conf, const struct serve_opts *o, struct slots *sl,
+    int slot, long long start)
 {
-	gnutls_session_t s;
 	struct logline l;
 	struct echo e;
 	struct pump p;
@@ -404,12 +409,11 @@ conn_serve(int fd, const struct sockaddr_storage *from, const char *peer,
 	const char *rule;
 	struct peer_cert pc;
 	struct rusage ru;
-	long long start = timefmt_monotonic_ms();
 	long long deadline = start + o->handshake_s * 1000LL;
 	struct proxyhdr ph;
 	const char *via = peer;
 	char	 client[ADDR_STRMAX];
-	int	 ret, one = 1, status;
+	int	 ret, status;
 
 	/* Behind a balancer, its header names the client. */
 	memset(&ph, 0, sizeof(ph));
@@ -443,22 +447,13 @@ conn_serve(int fd, const struct sockaddr_storage *from, const char *peer,
 	term_fd = fd;
 	if (term_seen)		/* the signal came before we were ready */
 		shutdown(fd, SHUT_RD);
-	/* Replies go out as soon as they are ready: no delayed-ACK stall. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	keepalive(fd);
 
-	if ((ret = tlssess_server(&s, conf, fd)) < 0) {
-		logline_begin(&l, id, "error");
-		logline_str(&l, "reason", gnutls_strerror(ret));
-		logline_emit(&l);
-		return CONN_BROKEN;
-	}
 	/* The header, if any, took its time from the same deadline. */
 	ret = tlssess_handshake(s, fd, (int)(deadline - timefmt_monotonic_ms() >
 	    0 ? deadline - timefmt_monotonic_ms() : 1));
 	if (ret < 0) {
 		send_refusal_alert(s, ret);
-		return refused(s, id, peer, tlssess_why(s, ret, why,
+		return refused(id, peer, tlssess_why(s, ret, why,
 		    sizeof(why)), NULL, ret == TLSSESS_E_TIMEOUT ?
 		    CONN_TIMEOUT : CONN_REFUSED);
 	}
@@ -466,21 +461,21 @@ conn_serve(int fd, const struct sockaddr_storage *from, const char *peer,
 		/* Fail closed: without fresh revocation data, nobody. */
 		gnutls_alert_send(s, GNUTLS_AL_FATAL,
 		    GNUTLS_A_CERTIFICATE_UNKNOWN);
-		return refused(s, id, peer, why, NULL, CONN_REFUSED);
+		return refused(id, peer, why, NULL, CONN_REFUSED);
 	}
 	if (deferred_crls(s, conf, why, sizeof(why)) < 0) {
 		/* Revoked by an intermediate CA's CRL (see tlsconf.h). */
-		return refused(s, id, peer, why, NULL, CONN_REFUSED);
+		return refused(id, peer, why, NULL, CONN_REFUSED);
 	}
 	if (gnutls_session_is_resumed(s) && recheck_resumed(s, why,
 	    sizeof(why)) < 0) {
 		/* The stored chain no longer passes: expired, revoked, ... */
-		return refused(s, id, peer, why, NULL, CONN_REFUSED);
+		return refused(id, peer, why, NULL, CONN_REFUSED);
 	}
 	if (!admitted(s, o, &rule, &pc, why, sizeof(why))) {
 		/* Verified, but not one of those --allow admits. */
 		gnutls_alert_send(s, GNUTLS_AL_FATAL, GNUTLS_A_ACCESS_DENIED);
-		return refused(s, id, peer, why, &pc, CONN_REFUSED);
+		return refused(id, peer, why, &pc, CONN_REFUSED);
 	}
 	/* Authenticated: no longer one of the handshakes --max-startups bounds. */
 	if (sl != NULL)
@@ -489,7 +484,7 @@ conn_serve(int fd, const struct sockaddr_storage *from, const char *peer,
 		log_handshake(s, id, o->verbosity, rule);
 
 	if (o->prog != NULL) {
-		status = exec_run(s, fd, rule, o->proxy ? &ph : NULL, o,
+		status = exec_run(prog, s, fd, rule, o->proxy ? &ph : NULL, o,
 		    &term_seen, &p, progst, sizeof(progst));
 		/*
 		 * Ended by the server's shutdown: the program was cut short,
@@ -529,6 +524,63 @@ conn_serve(int fd, const struct sockaddr_storage *from, const char *peer,
 			logline_fmt(&l, "max_rss_kb", "%ld", ru.ru_maxrss);
 		logline_emit(&l);
 	}
+	return status;
+}
+
+int
+conn_serve(int fd, const struct sockaddr_storage *from, const char *peer,
+    unsigned long id, const struct tlsconf *conf, const struct serve_opts *o,
+    struct slots *sl, int slot)
+{
+	gnutls_session_t s;
+	struct child prog;
+	struct logline l;
+	char	 why[512];
+	long long start = timefmt_monotonic_ms();
+	int	 ret, one = 1, status;
+
+	/*
+	 * All the process will ever fork or set up, before the sandbox:
+	 * the program's process (its filter is not the program's), the
+	 * socket's options, the session.
+	 */
+	if (o->prog != NULL && exec_prepare(&prog, o, why, sizeof(why)) < 0) {
+		logline_begin(&l, id, "error");
+		logline_str(&l, "peer", peer);
+		logline_str(&l, "program", o->prog[0]);
+		logline_str(&l, "reason", why);
+		logline_emit(&l);
+		conn_refuse(fd, 1);
+		return CONN_BROKEN;
+	}
+	/* Replies go out as soon as they are ready: no delayed-ACK stall. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	keepalive(fd);
+	if ((ret = tlssess_server(&s, conf, fd)) < 0) {
+		logline_begin(&l, id, "error");
+		logline_str(&l, "reason", gnutls_strerror(ret));
+		logline_emit(&l);
+		if (o->prog != NULL)
+			child_abort(&prog);
+		return CONN_BROKEN;
+	}
+	if (sandbox_enter(o->sandbox, o->prog != NULL ? prog.pid : 0, why,
+	    sizeof(why)) < 0) {
+		/* Fail closed: no client is served outside the sandbox. */
+		logline_begin(&l, id, "error");
+		logline_str(&l, "peer", peer);
+		logline_str(&l, "reason", why);
+		logline_emit(&l);
+		gnutls_deinit(s);
+		if (o->prog != NULL)
+			child_abort(&prog);
+		conn_refuse(fd, 1);
+		return CONN_BROKEN;
+	}
+	status = serve(s, &prog, fd, from, peer, id, conf, o, sl, slot, start);
+	/* A program not started (the client was refused) ends unrun. */
+	if (o->prog != NULL)
+		child_abort(&prog);
 	gnutls_deinit(s);
 	return status;
 }

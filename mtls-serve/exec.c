@@ -89,14 +89,21 @@ reset_after_drain(int fd)
 }
 
 int
-exec_run(gnutls_session_t s, int fd, const char *rule,
+exec_prepare(struct child *c, const struct serve_opts *o, char *err,
+    size_t n)
+{
+	return child_prepare(c, o->prog, 1, o->exec_user ? become : NULL,
+	    (void *)o->exec_user, err, n);
+}
+
+int
+exec_run(struct child *c, gnutls_session_t s, int fd, const char *rule,
     const struct proxyhdr *ph, const struct serve_opts *o,
     volatile sig_atomic_t *stop, struct pump *p, char *progst, size_t n)
 {
 	struct sockaddr_storage ls, rs;
 	socklen_t llen = sizeof(ls), rlen = sizeof(rs);
 	struct tlsenv e;
-	struct child c;
 	struct logline l;
 	char	 lip[ADDR_STRMAX], lport[16], rip[ADDR_STRMAX], rport[16];
 	char	 err[256], **envp;
@@ -127,9 +134,9 @@ exec_run(gnutls_session_t s, int fd, const char *rule,
 		    "fit", e.lost);
 	else if ((envp = tlsenv_environ(&e)) == NULL)
 		snprintf(err, sizeof(err), "out of memory");
-	if (envp == NULL || child_spawn_as(&c, o->prog, envp, 1,
-	    o->exec_user ? become : NULL, (void *)o->exec_user, err,
-	    sizeof(err)) < 0) {
+	if (envp == NULL || child_start(c, envp, err, sizeof(err)) < 0) {
+		/* Its process runs nothing, and is gone. */
+		child_abort(c);
 		logline_begin(&l, 0, "error");
 		logline_str(&l, "program", o->prog[0]);
 		logline_str(&l, "reason", err);
@@ -154,23 +161,23 @@ exec_run(gnutls_session_t s, int fd, const char *rule,
 	memset(p, 0, sizeof(*p));
 	p->s = s;
 	p->sock = fd;
-	p->in_fd = c.from_fd;
-	p->out_fd = c.to_fd;
+	p->in_fd = c->from_fd;
+	p->out_fd = c->to_fd;
 	p->close_out = 1;
 	p->out_nonblock = 1;
 	p->out_may_close = 1;
 	/* Without a pidfd the program's exit is not seen: do not wait for it. */
 	p->hold_bye = gnutls_protocol_get_version(s) != GNUTLS_TLS1_3 &&
-	    c.exit_fd > 0;
-	p->exit_fd = c.exit_fd;
-	p->exit_pid = c.pid;
+	    c->exit_fd > 0;
+	p->exit_fd = c->exit_fd;
+	p->exit_pid = c->pid;
 	p->idle_ms = o->timeout_s * 1000;
 	/* The server's shutdown cuts the program off: no close_notify. */
 	p->stop = stop;
 	pump_run(p);
-	close(c.from_fd);
+	close(c->from_fd);
 	if (!p->out_closed)
-		close(c.to_fd);
+		close(c->to_fd);
 
 	grace = GRACE_MS;
 	switch (p->end) {
@@ -199,6 +206,6 @@ exec_run(gnutls_session_t s, int fd, const char *rule,
 		/* A program killed by a signal: no close_notify. */
 		status = CONN_BROKEN;
 	}
-	child_status(child_reap(&c, grace), progst, n);
+	child_status(child_reap(c, grace), progst, n);
 	return status;
 }

@@ -27,6 +27,7 @@
 #include "logline.h"
 #include "peer.h"
 #include "privdrop.h"
+#include "sandbox.h"
 #include "serve.h"
 #include "server.h"
 #include "tlsconf.h"
@@ -268,6 +269,7 @@ main(int argc, char *argv[])
 	struct serve_opts o;
 	struct tlsconf_files f;
 	struct tlsconf *conf;
+	struct sandbox *sb;
 	struct listeners l;
 	struct addr a;
 	const char *crls[SERVE_MAX_CRLS];
@@ -493,6 +495,17 @@ main(int argc, char *argv[])
 	/* The token PIN leaves the environment before anything can read it. */
 	f.pin = pin = tlsconf_take_pin();
 
+	/*
+	 * The sandbox of every connection's process, compiled once (a key
+	 * in a token is still used from there); and the time zone read now
+	 * (syslog(3)'s timestamps), not inside it.
+	 */
+	if ((sb = sandbox_new(o.prog != NULL, strncmp(f.key, "pkcs11:", 7) ==
+	    0, err, sizeof(err))) == NULL)
+		die(1, "%s", err);
+	o.sandbox = sb;
+	tzset();
+
 	/* Credentials: once, before any fork; children only read them. */
 	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
 		die(2, "%s", err);
@@ -506,6 +519,7 @@ main(int argc, char *argv[])
 		    0));
 		tlsconf_free(conf);
 		pin_free(pin);
+		sandbox_free(sb);
 		return status;
 	}
 
@@ -535,5 +549,6 @@ main(int argc, char *argv[])
 	/* Cleanup. */
 	tlsconf_free(conf);
 	pin_free(pin);
+	sandbox_free(sb);
 	return status;
 }

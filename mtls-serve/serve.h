@@ -8,6 +8,8 @@
 #include "allow.h"
 #include "tlsconf.h"
 
+struct sandbox;
+
 #define SERVE_MAX_RULES	64
 #define SERVE_MAX_CRLS	16
 #define SERVE_MAX_PROXY_FROM	16
@@ -34,6 +36,7 @@ struct serve_opts {
 	struct addr_cidr proxy_from[SERVE_MAX_PROXY_FROM];	/* none: any */
 	int		 nproxy_from;
 	int		 reuseport;	/* SO_REUSEPORT on our sockets */
+	const struct sandbox *sandbox;	/* every connection's filter */
 };
 
 /* Exit statuses of a connection's process, reported by the parent. */

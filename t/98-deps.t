@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 D=$TOP/mk/deps
-for p in libgnutls28-dev libtasn1-6-dev gnutls-bin openssl socat softhsm2 systemd; do
+for p in libgnutls28-dev libtasn1-6-dev libseccomp-dev gnutls-bin openssl socat softhsm2 systemd; do
 	ok "mk/deps lists $p" grep -qx -- "$p" <("$D" list)
 done
 is "$("$D" list | sort | uniq -d)" "" "each package once"
@@ -19,7 +19,7 @@ unlike "$(grep -v '^#' "$TOP/.ci/run")" 'libgnutls28-dev' \
 make -s -C "$TOP" B=build-deps-test PKG_CONFIG=false all >"$T/b.out" 2>&1
 is "$?" 2 "make without the libraries: exit 2"
 is "$(wc -l <"$T/b.out")" 1 "one line"
-like "$(cat "$T/b.out")" 'mtls needs the GnuTLS headers, the libtasn1 headers; install with: apt-get install libgnutls28-dev libtasn1-6-dev\.' \
+like "$(cat "$T/b.out")" 'mtls needs the GnuTLS headers, the libtasn1 headers, the libseccomp headers; install with: apt-get install libgnutls28-dev libtasn1-6-dev libseccomp-dev\.' \
     "naming the apt-get command that fixes it"
 ok "and nothing was compiled" test ! -e "$TOP/build-deps-test"
 
