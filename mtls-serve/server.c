@@ -245,6 +245,11 @@ reap(struct children *c, enum verbosity v)
 			logline_str(&l, "level", "error");
 			logline_fmt(&l, "pid", "%ld", (long)pid);
 			logline_fmt(&l, "signal", "%d", WTERMSIG(st));
+			logline_str(&l, "signame", sigabbrev_np(WTERMSIG(st)));
+			/* Our filter's verdict (see sandbox.h), not a bug. */
+			if (WTERMSIG(st) == SIGSYS)
+				logline_str(&l, "reason", "sandbox: a system "
+				    "call it does not allow");
 			logline_emit(&l);
 		} else if (WEXITSTATUS(st) > CONN_TIMEOUT) {
 			/*
