@@ -2,6 +2,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -108,7 +110,6 @@ static const int prog_calls[] = {
  */
 static const int token_calls[] = {
 	SCMP_SYS(newfstatat), SCMP_SYS(fstat), SCMP_SYS(lseek),
-	SCMP_SYS(getuid), SCMP_SYS(geteuid),
 };
 
 static int
@@ -220,62 +221,53 @@ rules(scmp_filter_ctx ctx, int exec, int token, char *err, size_t errlen)
 	return 0;
 }
 
-/* The compiled program, read back from libseccomp through a pipe. */
+/* The compiled program, read back from libseccomp through a memfd. */
 static int
 compile(scmp_filter_ctx ctx, struct sandbox *sb, char *err, size_t errlen)
 {
-	unsigned char *buf = NULL;
-	size_t	 have = 0, cap = 0;
+	struct sock_filter *buf = NULL;
+	struct stat st;
+	size_t	 have = 0;
 	ssize_t	 r;
-	int	 p[2], rv;
+	int	 fd, rv;
 
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		snprintf(err, errlen, "seccomp: pipe: %s", strerror(errno));
+	if ((fd = memfd_create("seccomp", MFD_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "seccomp: memfd: %s", strerror(errno));
 		return -1;
 	}
-	/* A filter is at most BPF_MAXINSNS (4096) instructions: 32 KiB. */
-	if ((rv = seccomp_export_bpf(ctx, p[1])) < 0) {
+	if ((rv = seccomp_export_bpf(ctx, fd)) < 0) {
 		snprintf(err, errlen, "seccomp: %s", strerror(-rv));
 		goto fail;
 	}
-	close(p[1]);
-	p[1] = -1;
-	for (;;) {
-		if (have == cap) {
-			unsigned char *n = realloc(buf, cap += 4096);
-
-			if (n == NULL) {
-				snprintf(err, errlen, "out of memory");
-				goto fail;
-			}
-			buf = n;
-		}
-		if ((r = read(p[0], buf + have, cap - have)) < 0 &&
-		    errno == EINTR)
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 ||
+	    st.st_size % sizeof(*buf) != 0 ||
+	    st.st_size / sizeof(*buf) > BPF_MAXINSNS) {
+		snprintf(err, errlen, "seccomp: a filter of %jd bytes",
+		    (intmax_t)st.st_size);
+		goto fail;
+	}
+	if ((buf = malloc((size_t)st.st_size)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	while (have < (size_t)st.st_size) {
+		r = pread(fd, (char *)buf + have, (size_t)st.st_size - have,
+		    (off_t)have);
+		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			snprintf(err, errlen, "seccomp: read: %s",
-			    strerror(errno));
+		if (r <= 0) {
+			snprintf(err, errlen, "seccomp: read: %s", r == 0 ?
+			    "short" : strerror(errno));
 			goto fail;
 		}
-		if (r == 0)
-			break;
 		have += (size_t)r;
 	}
-	close(p[0]);
-	if (have == 0 || have % sizeof(struct sock_filter) != 0 ||
-	    have / sizeof(struct sock_filter) > BPF_MAXINSNS) {
-		snprintf(err, errlen, "seccomp: a filter of %zu bytes", have);
-		free(buf);
-		return -1;
-	}
-	sb->insn = (struct sock_filter *)buf;
-	sb->len = (unsigned short)(have / sizeof(struct sock_filter));
+	close(fd);
+	sb->insn = buf;
+	sb->len = (unsigned short)(have / sizeof(*buf));
 	return 0;
 fail:
-	close(p[0]);
-	if (p[1] >= 0)
-		close(p[1]);
+	close(fd);
 	free(buf);
 	return -1;
 }
