@@ -30,6 +30,7 @@
 #include "serve.h"
 #include "server.h"
 #include "tlsconf.h"
+#include "tlskey.h"
 
 #define DEFAULT_LISTEN		":9443"
 #define DEFAULT_PORT		"9443"
@@ -119,7 +120,7 @@ static const char options_help[] =
 
 /* The server's own certificate, once, so the log says what it serves. */
 static void
-log_identity(const struct tlsconf *conf, const char *certpath)
+log_identity(const struct tlsconf *conf, const char *certpath, pid_t keypid)
 {
 	struct peer_cert pc;
 	struct logline l;
@@ -130,6 +131,7 @@ log_identity(const struct tlsconf *conf, const char *certpath)
 	logline_str(&l, "file", certpath);
 	peer_log(&l, "", &pc);
 	logline_fmt(&l, "chain", "%u", conf->nchain);
+	logline_fmt(&l, "key_pid", "%ld", (long)keypid);
 	logline_fmt(&l, "trusted_cas", "%u", conf->nca);
 	logline_fmt(&l, "crls", "%u", conf->ncrl);
 	if (conf->ndeferred > 0)
@@ -170,6 +172,13 @@ pin_free(char *pin)
 		return;
 	explicit_bzero(pin, strlen(pin));
 	free(pin);
+}
+
+/* In the key process, once it has the key: the same --user as ours. */
+static int
+key_setup(void *user, char *err, size_t errlen)
+{
+	return user == NULL ? 0 : privdrop("--user", user, err, errlen);
 }
 
 /* The peer of a connection on stdin, from the socket or the super-server. */
@@ -491,7 +500,16 @@ main(int argc, char *argv[])
 	    sizeof(cabuf));
 
 	/* The token PIN leaves the environment before anything can read it. */
-	f.pin = pin = tlsconf_take_pin();
+	pin = tlsconf_take_pin();
+
+	/*
+	 * The private key: read by a process of its own, which only signs
+	 * for the others; it never enters this process, nor any connection's.
+	 */
+	if ((f.signer = tlskey_start(f.key, pin, f.strict, key_setup,
+	    (void *)o.user, err, sizeof(err))) == NULL)
+		die(2, "%s", err);
+	pin_free(pin);
 
 	/* Credentials: once, before any fork; children only read them. */
 	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
@@ -501,11 +519,15 @@ main(int argc, char *argv[])
 	if (o.inetd) {
 		if (o.user != NULL && privdrop("--user", o.user, err, sizeof(err)) < 0)
 			die(1, "%s", err);
+		/* This process is the connection's: a channel, no control. */
+		if (tlskey_channel_open(f.signer, err, sizeof(err)) < 0)
+			die(1, "%s", err);
+		tlskey_child(f.signer);
 		status = conn_linger(STDIN_FILENO, conn_serve(STDIN_FILENO,
 		    NULL, inetd_peer(peer, sizeof(peer)), 1, conf, &o, NULL,
 		    0));
 		tlsconf_free(conf);
-		pin_free(pin);
+		tlskey_stop(f.signer);
 		return status;
 	}
 
@@ -520,7 +542,7 @@ main(int argc, char *argv[])
 		    sizeof(err)) < 0)
 			die(1, "%s", err);
 	}
-	log_identity(conf, f.cert);
+	log_identity(conf, f.cert, tlskey_pid(f.signer));
 
 	/* Privileges: none needed from here on. */
 	if (o.user != NULL) {
@@ -534,6 +556,6 @@ main(int argc, char *argv[])
 
 	/* Cleanup. */
 	tlsconf_free(conf);
-	pin_free(pin);
+	tlskey_stop(f.signer);
 	return status;
 }
