@@ -27,7 +27,7 @@ SANITIZE   =
 # build-fuzz/; otherwise the fuzz targets get a replay driver instead.
 FUZZ       =
 FUZZ_SECONDS = 30
-FUZZ_TARGETS = certinfo addr allow proxyhdr
+FUZZ_TARGETS = certinfo addr allow proxyhdr keymsg
 
 ifeq ($(FUZZ),1)
 B          = build-fuzz
@@ -140,6 +140,21 @@ $(B)/fuzz-allow: $(B)/obj/t/fuzz/fuzz_allow.o $(B)/obj/mtls-serve/allow.o \
         $(COMMON_OBJ) $(FUZZ_DRIVER)
 	$(CC) $(MTLS_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(MTLS_LIBS)
 
+$(B)/fuzz-keymsg: $(B)/obj/t/fuzz/fuzz_keymsg.o $(COMMON_OBJ) $(FUZZ_DRIVER)
+	$(CC) $(MTLS_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(MTLS_LIBS)
+
+# bench/ only, never installed: mtls-serve without its key process (the
+# key in every connection's process, as before), to measure what the
+# key process costs.
+$(B)/mtls-serve-keyinproc: $(B)/obj/mtls-serve/main-keyinproc.o \
+        $(filter-out %/main.o,$(SERVE_OBJ)) $(COMMON_OBJ)
+	$(CC) $(MTLS_LDFLAGS) -o $@ $^ $(MTLS_LIBS)
+
+$(B)/obj/mtls-serve/main-keyinproc.o: mtls-serve/main.c common/*.h \
+        mtls-serve/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(MTLS_CPPFLAGS) -DMTLS_NO_KEYPROC $(MTLS_CFLAGS) -c -o $@ $<
+
 # The load generator, for bench/run and the load tests.
 $(B)/loadgen: bench/loadgen.c
 	@mkdir -p $(B)
@@ -221,7 +236,7 @@ fuzz:
 fuzz-build: $(FUZZ_BINS)
 
 # The benchmark beside gnutls-serv, openssl and socat: bench/RESULTS.md.
-bench: all
+bench: all $(B)/loadgen $(B)/mtls-serve-keyinproc
 	MTLS_BIN=$(CURDIR)/$(B) bench/run
 
 clean:

@@ -173,7 +173,7 @@ tlskey_start(const char *keypath, const char *pin, int strict,
 pid_t
 tlskey_pid(const struct tlskey *k)
 {
-	return k->pid;
+	return k == NULL ? 0 : k->pid;
 }
 
 /* Ask the key process, over this process's channel, for a signature. */
@@ -354,6 +354,8 @@ tlskey_channel_open(struct tlskey *k, char *err, size_t errlen)
 	ssize_t	 n;
 	int	 sv[2];
 
+	if (k == NULL)
+		return 0;
 	tlskey_channel_close(k);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		snprintf(err, errlen, "key channel: %s", strerror(errno));
@@ -391,6 +393,8 @@ tlskey_channel_open(struct tlskey *k, char *err, size_t errlen)
 void
 tlskey_channel_close(struct tlskey *k)
 {
+	if (k == NULL)
+		return;
 	if (k->chan >= 0)
 		close(k->chan);
 	k->chan = -1;
@@ -399,6 +403,8 @@ tlskey_channel_close(struct tlskey *k)
 void
 tlskey_child(struct tlskey *k)
 {
+	if (k == NULL)
+		return;
 	if (k->ctl >= 0)
 		close(k->ctl);
 	k->ctl = -1;

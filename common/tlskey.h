@@ -46,7 +46,11 @@ struct tlskey *tlskey_start(const char *keypath, const char *pin,
 	    int strict, tlskey_setup_fn setup, void *arg, char *err,
 	    size_t errlen);
 
-/* The key process's pid, for the parent's reaper. */
+/*
+ * The key process's pid, for the parent's reaper.  With k NULL (no key
+ * process: the benchmark's comparison build), tlskey_pid() is 0 and the
+ * channel and child calls below do nothing.
+ */
 pid_t	 tlskey_pid(const struct tlskey *k);
 
 /*

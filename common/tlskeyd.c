@@ -46,6 +46,13 @@ struct keyd {
 	size_t		 nch, cap;
 };
 
+/*
+ * The most a handshake signs whole: TLS 1.3's CertificateVerify input is
+ * 64 + 34 + 64 bytes, TLS 1.2's ServerKeyExchange two randoms and the
+ * ECDHE parameters (under 300 bytes for P-521).
+ */
+#define SIGN_DATA_MAX	512
+
 /* The flags a handshake's signature may carry; anything else is refused. */
 #define SIGN_FLAGS	(GNUTLS_PRIVKEY_SIGN_FLAG_RSA_PSS | \
 			 GNUTLS_PRIVKEY_FLAG_REPRODUCIBLE | \
@@ -238,6 +245,9 @@ sign(struct chan *c, const struct keymsg *m)
 		ret = gnutls_privkey_sign_hash2(g->key,
 		    (gnutls_sign_algorithm_t)m->hdr.algo, m->hdr.flags, &in,
 		    &sig);
+	} else if (m->hdr.len > SIGN_DATA_MAX) {
+		answer_fail(c->fd, "too much data to sign");
+		return;
 	} else
 		ret = gnutls_privkey_sign_data2(g->key,
 		    (gnutls_sign_algorithm_t)m->hdr.algo, m->hdr.flags, &in,

@@ -506,10 +506,17 @@ main(int argc, char *argv[])
 	 * The private key: read by a process of its own, which only signs
 	 * for the others; it never enters this process, nor any connection's.
 	 */
+#ifndef MTLS_NO_KEYPROC
 	if ((f.signer = tlskey_start(f.key, pin, f.strict, key_setup,
 	    (void *)o.user, err, sizeof(err))) == NULL)
 		die(2, "%s", err);
+	/* The PIN is the key process's alone. */
 	pin_free(pin);
+	pin = NULL;
+#else
+	/* bench/ only: the key in every process, to measure what it costs. */
+	f.pin = pin;
+#endif
 
 	/* Credentials: once, before any fork; children only read them. */
 	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
@@ -528,6 +535,7 @@ main(int argc, char *argv[])
 		    0));
 		tlsconf_free(conf);
 		tlskey_stop(f.signer);
+		pin_free(pin);
 		return status;
 	}
 
@@ -557,5 +565,6 @@ main(int argc, char *argv[])
 	/* Cleanup. */
 	tlsconf_free(conf);
 	tlskey_stop(f.signer);
+	pin_free(pin);
 	return status;
 }
