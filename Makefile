@@ -155,6 +155,10 @@ $(B)/obj/mtls-serve/main-keyinproc.o: mtls-serve/main.c common/*.h \
 	@mkdir -p $(dir $@)
 	$(CC) $(MTLS_CPPFLAGS) -DMTLS_NO_KEYPROC $(MTLS_CFLAGS) -c -o $@ $<
 
+# The key process against misbehaving channels, for t/54.
+$(B)/keyprobe: $(B)/obj/t/keyprobe.o $(COMMON_OBJ)
+	$(CC) $(MTLS_LDFLAGS) -o $@ $^ $(MTLS_LIBS)
+
 # The load generator, for bench/run and the load tests.
 $(B)/loadgen: bench/loadgen.c
 	@mkdir -p $(B)
@@ -170,7 +174,7 @@ $(B)/obj/%.o: %.c common/*.h mtls-serve/*.h mtls-send/*.h mtls-certinfo/*.h
 deps:
 	PKG_CONFIG='$(PKG_CONFIG)' sh mk/deps install $(DEPS_GROUPS)
 
-check: all $(FUZZ_BINS) $(B)/loadgen lint-man
+check: all $(FUZZ_BINS) $(B)/loadgen $(B)/keyprobe lint-man
 	MTLS_BIN=$(CURDIR)/$(B) $(PROVE) t/
 
 lint-man:

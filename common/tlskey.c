@@ -390,6 +390,12 @@ tlskey_channel_open(struct tlskey *k, char *err, size_t errlen)
 	return 0;
 }
 
+int
+tlskey_channel_fd(const struct tlskey *k)
+{
+	return k == NULL ? -1 : k->chan;
+}
+
 void
 tlskey_channel_close(struct tlskey *k)
 {

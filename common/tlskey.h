@@ -83,6 +83,9 @@ void	 tlskey_abort(struct tlskey *k);
  */
 int	 tlskey_channel_open(struct tlskey *k, char *err, size_t errlen);
 
+/* The open channel's descriptor, or -1 (for t/keyprobe.c). */
+int	 tlskey_channel_fd(const struct tlskey *k);
+
 /* In the parent, after the fork: its copy of the channel goes. */
 void	 tlskey_channel_close(struct tlskey *k);
 

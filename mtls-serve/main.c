@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -507,6 +508,9 @@ main(int argc, char *argv[])
 	 * for the others; it never enters this process, nor any connection's.
 	 */
 #ifndef MTLS_NO_KEYPROC
+	/* The key process switches to -u first: only root can. */
+	if (o.user != NULL && geteuid() != 0)
+		die(1, "--user %s: %s", o.user, strerror(EPERM));
 	if ((f.signer = tlskey_start(f.key, pin, f.strict, key_setup,
 	    (void *)o.user, err, sizeof(err))) == NULL)
 		die(2, "%s", err);

@@ -9,7 +9,8 @@
 # TLS 1.2 and 1.3.  SIGHUP: a new key and certificate are used together;
 # a key that does not match keeps both old.  The key process ignores
 # SIGTERM, holds no socket of the network, and when it is killed the
-# server stops with exit 1 and says why.  A program run as an unprivileged
+# server stops with exit 1 and says why.  Misbehaving channels (t/keyprobe.c)
+# are refused or cut without stalling others.  A program run as an unprivileged
 # user cannot read its parent's environment or memory.
 . "$(dirname "$0")/lib.sh"
 
@@ -213,6 +214,16 @@ else
 	    "$BIN/mtls-serve" -l 127.0.0.1:0 -c "$P/server-cert.pem" \
 	    -k "$P/server-key.pem" $C -u nobody
 fi
+
+# The key process against misbehaving connections, from outside TLS
+# (t/keyprobe.c): refusals, nonsense, a vanished sender, a flood.
+"$BIN/keyprobe" "$P/server-key.pem" "$P/server-cert.pem" >"$T/probe.out" 2>&1
+is "$?" 0 "keyprobe: exit 0"
+for c in signature wrong-algorithm wrong-hash-length wrong-flags \
+    too-much-data control-op-on-channel nonsense-closes-channel \
+    flood-does-not-stall-others key-process-alive key-process-reaped; do
+	is "$(sed -n "s/^$c: //p" "$T/probe.out")" ok "key process: $c"
+done
 
 # A key the key process cannot read: the server does not start.
 fails_with 2 "$T/none.pem: No such file or directory" \
