@@ -13,7 +13,8 @@
                                  its reaped children, and KPID (a child
                                  still running, as mtls-serve's key
                                  process is until the server exits);
-                                 "self children kpid", in seconds
+                                 "self children kpid" in seconds, then
+                                 the minor page faults of all three
 """
 import os
 import resource
@@ -63,14 +64,23 @@ def mem(pid):
     return kib
 
 
+def stat(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
 def ticks(pid):
     """utime, stime, cutime, cstime of pid, in seconds."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
     tick = os.sysconf("SC_CLK_TCK")
     # utime, stime, cutime, cstime are fields 14-17 (1-based, with pid
     # and comm); after the ")" split they start at index 11.
-    return [int(x) / tick for x in fields[11:15]]
+    return [int(x) / tick for x in stat(pid)[11:15]]
+
+
+def faults(pid):
+    """Minor page faults of pid and its reaped children (fields 10, 11)."""
+    f = stat(pid)
+    return int(f[7]) + int(f[8])
 
 
 def cpu(pid):
@@ -102,8 +112,11 @@ elif cmd == "treemem":
 elif cmd == "cpu":
     print("%.3f" % cpu(int(sys.argv[2])))
 elif cmd == "cpuparts":
-    t = ticks(int(sys.argv[2]))
-    k = cpu(int(sys.argv[3])) if len(sys.argv) > 3 and sys.argv[3] else 0
-    print("%.3f %.3f %.3f" % (t[0] + t[1], t[2] + t[3], k))
+    pid = int(sys.argv[2])
+    kpid = int(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] else 0
+    t = ticks(pid)
+    k = cpu(kpid) if kpid else 0
+    flt = faults(pid) + (faults(kpid) if kpid else 0)
+    print("%.3f %.3f %.3f %d" % (t[0] + t[1], t[2] + t[3], k, flt))
 else:
     sys.exit("measure.py: unknown command " + cmd)
