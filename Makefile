@@ -84,7 +84,7 @@ MTLS_LDFLAGS = -Wl,-z,now -Wl,-z,relro $(SANFLAGS) $(LDFLAGS)
 MTLS_LIBS  = $(shell $(PKG_CONFIG) --libs $(PKGS)) $(LIBS)
 
 COMMON_SRC = common/addr.c common/proxyhdr.c common/cli.c common/connect.c common/credpath.c common/diag.c common/fileio.c common/logline.c \
-             common/peer.c common/pump.c common/timefmt.c common/tlsconf.c \
+             common/tlsx509.c common/pump.c common/timefmt.c common/tlsconf.c \
              common/tlssess.c common/verify.c common/tlsenv.c common/child.c \
              common/textesc.c
 SERVE_SRC  = mtls-serve/main.c mtls-serve/conn.c mtls-serve/echo.c \

@@ -570,7 +570,7 @@ pump_run(struct pump *p)
 			if (!in_eof && pending_input(p->in_fd))
 				p->unsent++;
 			if (!bye_sent)
-				tlssess_bye(p->s, p->sock, BYE_TIMEOUT_MS);
+				tlssess_gnutls_bye(p->s, p->sock, BYE_TIMEOUT_MS);
 			p->end = PUMP_DONE;
 			goto out;
 		}

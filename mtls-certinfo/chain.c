@@ -8,9 +8,8 @@
 
 #include "chain.h"
 #include "fileio.h"
-#include "peer.h"
 #include "timefmt.h"
-#include "tlsconf.h"
+#include "tlsfile.h"
 #include "verify.h"
 
 static void

@@ -9,7 +9,7 @@
 
 #include <gnutls/x509.h>
 
-#include "peer.h"
+#include "tlsx509.h"
 
 #define FACTS_LIST_MAX	64
 
@@ -20,7 +20,7 @@ struct strlist {
 };
 
 struct facts {
-	struct peer_cert id;		/* subject, issuer, serial, dates, sha256 */
+	struct x509_facts id;		/* subject, issuer, serial, dates, ... */
 	char	 sha1[41];
 	char	 spki_sha256_b64[64];	/* the pin, base64 */
 	char	 spki_sha256_hex[65];	/* the same digest, hex (DANE) */
@@ -39,7 +39,7 @@ struct facts {
 	int	 expired, not_yet_valid;
 };
 
-/* Gather the facts about crt at time now.  Returns 0 or a GnuTLS error. */
+/* Gather the facts about crt at time now.  Returns 0, or -1. */
 int	 facts_get(gnutls_x509_crt_t crt, time_t now, struct facts *f);
 
 /* Free what facts_get() allocated. */

@@ -14,9 +14,8 @@
 
 #include <stddef.h>
 
-#include <gnutls/gnutls.h>
-
-#include "tlsconf.h"
+struct tlsconf;
+struct tlssess;
 
 struct session_file {
 	const char	*path;
@@ -25,6 +24,9 @@ struct session_file {
 	unsigned char	*data;		/* the saved session, until offered */
 	size_t		 len;
 };
+
+/* The most pins session_trust() takes (mtls-send's --pin limit). */
+#define SESSION_PINS_MAX	16
 
 /*
  * The digest of the trust settings for name into sf->trust: the CAs, our
@@ -47,12 +49,12 @@ int	 session_trust(struct session_file *sf, const struct tlsconf *conf,
 int	 session_load(struct session_file *sf, const char *name, int verbose,
 	    char *err, size_t errlen);
 
-/* Offer the session session_load() found on s, and forget it. */
-void	 session_offer(struct session_file *sf, gnutls_session_t s,
+/* Offer the session session_load() found on t, and forget it. */
+void	 session_offer(struct session_file *sf, struct tlssess *t,
 	    int verbose);
 
-/* Save s for name; a failure is a warning, not an error. */
+/* Save t for name; a failure is a warning, not an error. */
 void	 session_save(const struct session_file *sf, const char *name,
-	    gnutls_session_t s, int verbose);
+	    struct tlssess *t, int verbose);
 
 #endif

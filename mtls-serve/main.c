@@ -15,8 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-
 #include "addr.h"
 #include "child.h"
 #include "conn.h"
@@ -25,11 +23,11 @@
 #include "diag.h"
 #include "listen.h"
 #include "logline.h"
-#include "peer.h"
 #include "privdrop.h"
 #include "serve.h"
 #include "server.h"
 #include "tlsconf.h"
+#include "tlsx509.h"
 
 #define DEFAULT_LISTEN		":9443"
 #define DEFAULT_PORT		"9443"
@@ -121,20 +119,22 @@ static const char options_help[] =
 static void
 log_identity(const struct tlsconf *conf, const char *certpath)
 {
-	struct peer_cert pc;
+	struct x509_facts pc;
+	struct tlsconf_counts n;
 	struct logline l;
 
-	if (conf->nchain == 0 || peer_describe(conf->chain[0], &pc) < 0)
+	if (tlsconf_identity(conf, &pc) < 0)
 		return;
+	tlsconf_counts(conf, &n);
 	logline_begin(&l, 0, "certificate");
 	logline_str(&l, "file", certpath);
-	peer_log(&l, "", &pc);
-	logline_fmt(&l, "chain", "%u", conf->nchain);
-	logline_fmt(&l, "trusted_cas", "%u", conf->nca);
-	logline_fmt(&l, "crls", "%u", conf->ncrl);
-	if (conf->ndeferred > 0)
+	tlsx509_log(&l, "", &pc);
+	logline_fmt(&l, "chain", "%u", n.chain);
+	logline_fmt(&l, "trusted_cas", "%u", n.cas);
+	logline_fmt(&l, "crls", "%u", n.crls);
+	if (n.deferred > 0)
 		/* Issued by CAs not in --ca: checked against client chains. */
-		logline_fmt(&l, "crls_deferred", "%u", conf->ndeferred);
+		logline_fmt(&l, "crls_deferred", "%u", n.deferred);
 	logline_emit(&l);
 	if (pc.not_after < time(NULL) || pc.not_before > time(NULL)) {
 		/* Every client will refuse it: say so before the first. */
@@ -147,6 +147,7 @@ log_identity(const struct tlsconf *conf, const char *certpath)
 			logline_str(&l, "not_before", pc.not_before_s);
 		logline_emit(&l);
 	}
+	tlsx509_free(&pc);
 }
 
 /* A default credential file, from the first place that has it. */
@@ -420,9 +421,9 @@ main(int argc, char *argv[])
 		if (argc > 0)
 			die(2, "--generate-ticket-key takes no other "
 			    "arguments");
-		if ((ret = tlsconf_ticket_key_generate(key, sizeof(key))) < 0)
-			die(1, "--generate-ticket-key: %s",
-			    gnutls_strerror(ret));
+		if (tlsconf_ticket_key_generate(key, sizeof(key), err,
+		    sizeof(err)) < 0)
+			die(1, "--generate-ticket-key: %s", err);
 		printf("%s\n", key);
 		explicit_bzero(key, sizeof(key));
 		if (fflush(stdout) != 0 || ferror(stdout))

@@ -15,10 +15,10 @@
 #include "conn.h"
 #include "diag.h"
 #include "logline.h"
-#include "peer.h"
 #include "server.h"
 #include "slots.h"
 #include "timefmt.h"
+#include "tlsx509.h"
 
 /*
  * The signals the parent acts on.  They stay blocked and are read from a
@@ -171,7 +171,8 @@ static void
 reload(struct tlsconf **conf, const struct tlsconf_files *f)
 {
 	struct tlsconf *fresh;
-	struct peer_cert pc;
+	struct tlsconf_counts n;
+	struct x509_facts pc;
 	struct logline l;
 	char	 err[1024], keyerr[1024];
 
@@ -196,13 +197,15 @@ reload(struct tlsconf **conf, const struct tlsconf_files *f)
 	tlsconf_free(*conf);
 	*conf = fresh;
 	logline_begin(&l, 0, "reloaded");
-	if (fresh->nchain > 0 && peer_describe(fresh->chain[0], &pc) == 0) {
+	if (tlsconf_identity(fresh, &pc) == 0) {
 		logline_str(&l, "serial", pc.serial);
 		logline_str(&l, "sha256", pc.sha256);
 		logline_str(&l, "not_after", pc.not_after_s);
+		tlsx509_free(&pc);
 	}
-	logline_fmt(&l, "trusted_cas", "%u", fresh->nca);
-	logline_fmt(&l, "crls", "%u", fresh->ncrl);
+	tlsconf_counts(fresh, &n);
+	logline_fmt(&l, "trusted_cas", "%u", n.cas);
+	logline_fmt(&l, "crls", "%u", n.crls);
 	if (keyerr[0] != '\0')
 		logline_str(&l, "key", "previous");
 	logline_emit(&l);
