@@ -85,7 +85,7 @@ MTLS_LIBS  = $(shell $(PKG_CONFIG) --libs $(PKGS)) $(LIBS)
 
 COMMON_SRC = common/addr.c common/proxyhdr.c common/cli.c common/connect.c common/credpath.c common/diag.c common/fileio.c common/logline.c \
              common/tlsx509.c common/pump.c common/timefmt.c common/tlsconf.c \
-             common/tlssess.c common/verify.c common/tlsenv.c common/child.c \
+             common/tlssess.c common/tlsverify.c common/tlsenv.c common/child.c \
              common/textesc.c
 SERVE_SRC  = mtls-serve/main.c mtls-serve/conn.c mtls-serve/echo.c \
              mtls-serve/listen.c mtls-serve/server.c mtls-serve/allow.c \

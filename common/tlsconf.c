@@ -836,6 +836,12 @@ tlsconf_crl_stale(const struct tlsconf *c, char *why, size_t n)
 	return 1;
 }
 
+const char *
+tlsconf_version(void)
+{
+	return gnutls_check_version(NULL);
+}
+
 void
 tlsconf_counts(const struct tlsconf *c, struct tlsconf_counts *n)
 {

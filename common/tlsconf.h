@@ -108,6 +108,9 @@ int	 tlsconf_identity(const struct tlsconf *c, struct x509_facts *f);
 int	 tlsconf_digest(const struct tlsconf *c, const char *const *extra,
 	    size_t n, char hex[65], char *err, size_t errlen);
 
+/* The TLS library's version, for --version: "3.7.9". */
+const char *tlsconf_version(void);
+
 /* Free c; tlsconf_free(NULL) does nothing. */
 void	 tlsconf_free(struct tlsconf *c);
 

@@ -17,7 +17,7 @@
 #include "logline.h"
 #include "timefmt.h"
 #include "tls_int.h"
-#include "verify.h"
+#include "tlsverify.h"
 
 /* REQUIRE alone only makes the client send a certificate; this checks EKU. */
 static gnutls_typed_vdata_st client_purpose[] = {

@@ -10,7 +10,7 @@
 #include "fileio.h"
 #include "timefmt.h"
 #include "tlsfile.h"
-#include "verify.h"
+#include "tlsverify.h"
 
 static void
 diag(struct chain_report *r, const char *code, const char *fmt, ...)
