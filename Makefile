@@ -92,9 +92,10 @@ SERVE_SRC  = mtls-serve/main.c mtls-serve/conn.c mtls-serve/echo.c \
              mtls-serve/privdrop.c mtls-serve/exec.c mtls-serve/proxyin.c \
              mtls-serve/slots.c
 SEND_SRC   = mtls-send/main.c mtls-send/explain.c mtls-send/session.c
+# mtls-certinfo's GnuTLS work lives behind common/tls*, but only it links it.
 CERTINFO_SRC = mtls-certinfo/main.c mtls-certinfo/asn1dump.c \
-             mtls-certinfo/chain.c mtls-certinfo/facts.c mtls-certinfo/json.c \
-             mtls-certinfo/load.c mtls-certinfo/probe.c mtls-certinfo/show.c
+             mtls-certinfo/json.c mtls-certinfo/probe.c mtls-certinfo/show.c \
+             common/tlschain.c common/tlsfacts.c common/tlsload.c
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/obj/%.o)
 SERVE_OBJ  = $(SERVE_SRC:%.c=$(B)/obj/%.o)

@@ -9,18 +9,16 @@
 #include <unistd.h>
 #include <time.h>
 
-#include <gnutls/gnutls.h>
-
 #include "asn1dump.h"
-#include "chain.h"
 #include "cli.h"
 #include "diag.h"
-#include "facts.h"
 #include "fileio.h"
-#include "load.h"
 #include "probe.h"
 #include "report.h"
+#include "tlschain.h"
 #include "tlsconf.h"
+#include "tlsfacts.h"
+#include "tlsload.h"
 
 /* Exit statuses (see mtls-certinfo(1)). */
 #define EXIT_FINE	0
@@ -92,20 +90,20 @@ read_password(const char *passfile)
 static void
 dump_asn1(const struct certlist *l)
 {
-	gnutls_datum_t der;
+	unsigned char *der;
+	size_t	 len;
 	char	 err[256];
 	unsigned int i;
 
 	for (i = 0; i < l->n; i++) {
 		printf("Certificate #%u (%s)\n", i, l->source[i]);
-		if (gnutls_x509_crt_export2(l->crt[i], GNUTLS_X509_FMT_DER,
-		    &der) < 0)
+		if (tlsload_export(l, i, &der, &len) < 0)
 			die(EXIT_USAGE, "%s: cannot re-encode certificate #%u",
 			    l->source[i], i);
-		if (asn1dump(stdout, der.data, der.size, err, sizeof(err)) < 0)
+		if (asn1dump(stdout, der, len, err, sizeof(err)) < 0)
 			die(EXIT_USAGE, "%s: certificate #%u: %s", l->source[i],
 			    i, err);
-		gnutls_free(der.data);
+		free(der);
 		if (i + 1 < l->n)
 			putchar('\n');
 	}
@@ -139,7 +137,7 @@ main(int argc, char *argv[])
 	struct certlist certs;
 	struct report r;
 	struct probe probe;
-	gnutls_x509_trust_list_t trust = NULL;
+	struct tlschain_trust *trust = NULL;
 	char	 err[1024], *password;
 	int	 ch, i, ncrl = 0, json = 0, asn1 = 0, timeout_s = 10, status;
 	unsigned int k;
@@ -263,11 +261,11 @@ main(int argc, char *argv[])
 		if (isatty(STDIN_FILENO))
 			warn("reading a certificate from standard input "
 			    "(paste it and end with Ctrl-D, or give a file)");
-		if (load_file(&certs, "-", password, err, sizeof(err)) < 0)
+		if (tlsload_file(&certs, "-", password, err, sizeof(err)) < 0)
 			die(EXIT_USAGE, "%s", err);
 	} else
 		for (i = 0; i < argc; i++)
-			if (load_file(&certs, argv[i], password, err,
+			if (tlsload_file(&certs, argv[i], password, err,
 			    sizeof(err)) < 0)
 				die(EXIT_USAGE, "%s", err);
 	free(password);
@@ -277,20 +275,20 @@ main(int argc, char *argv[])
 	if ((r.facts = calloc(certs.n, sizeof(*r.facts))) == NULL)
 		die(EXIT_USAGE, "out of memory");
 	for (k = 0; k < certs.n; k++)
-		if (facts_get(certs.crt[k], r.now, &r.facts[k]) < 0)
+		if (tlsfacts_get(&certs, k, r.now, &r.facts[k]) < 0)
 			die(EXIT_USAGE, "%s: certificate #%u cannot be read",
 			    certs.source[k], k);
 	if (cafile != NULL) {
-		trust = chain_trust(cafile, &certs, crls, ncrl,
+		trust = tlschain_trust(cafile, &certs, crls, ncrl,
 		    &r.verdict.crls, err, sizeof(err));
 		if (trust == NULL)
 			die(EXIT_USAGE, "%s", err);
 	}
-	if (chain_diagnose(&certs, keyfile, trust, &r.chain, err,
+	if (tlschain_diagnose(&certs, keyfile, trust, &r.chain, err,
 	    sizeof(err)) < 0)
 		die(EXIT_USAGE, "%s", err);
 	if (trust != NULL)
-		chain_verify(&certs, trust, &r.verdict);
+		tlschain_verify(&certs, trust, &r.verdict);
 	if (r.expires_within >= 0)
 		for (k = 0; k < certs.n; k++)
 			if (r.facts[k].id.not_after - r.now <
@@ -316,10 +314,9 @@ main(int argc, char *argv[])
 
 	/* Cleanup. */
 	for (k = 0; k < certs.n; k++)
-		facts_free(&r.facts[k]);
+		tlsfacts_free(&r.facts[k]);
 	free(r.facts);
-	if (trust != NULL)
-		gnutls_x509_trust_list_deinit(trust, 1);
-	load_free(&certs);
+	tlschain_trust_free(trust);
+	tlsload_free(&certs);
 	return status;
 }

@@ -2,12 +2,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
-
 #include "addr.h"
 #include "connect.h"
 #include "probe.h"
+#include "tlschain.h"
 #include "timefmt.h"
 #include "tlsconf.h"
 #include "tlssess.h"
@@ -19,44 +17,6 @@
 #define VERDICT_GRACE_MS	250
 
 /*
- * Does a certificate in the server's chain, named as our issuer, also
- * hold the key that signed our certificate?  1 yes, 0 no (same name,
- * another key), -1 no such certificate to check with.
- */
-static int
-issuer_key(gnutls_x509_crt_t ours, const struct certlist *l, unsigned int from)
-{
-	unsigned int status, i;
-	int	 found = -1;
-
-	for (i = from; i < l->n; i++) {
-		/* Names first (and key identifiers, when both have them). */
-		if (!gnutls_x509_crt_check_issuer(ours, l->crt[i])) {
-			char	 a[512], b[512];
-			size_t	 an = sizeof(a), bn = sizeof(b);
-
-			if (gnutls_x509_crt_get_issuer_dn(ours, a, &an) < 0 ||
-			    gnutls_x509_crt_get_dn(l->crt[i], b, &bn) < 0 ||
-			    strcmp(a, b) != 0)
-				continue;
-			/* Same name, another key identifier. */
-			found = 0;
-			continue;
-		}
-		/* The signature is what proves it: the key, not the name. */
-		if (gnutls_x509_crt_verify(ours, &l->crt[i], 1,
-		    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
-		    GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS |
-		    GNUTLS_VERIFY_ALLOW_ANY_X509_V1_CA_CRT, &status) == 0 &&
-		    (status & (GNUTLS_CERT_SIGNATURE_FAILURE |
-		    GNUTLS_CERT_SIGNER_NOT_FOUND)) == 0)
-			return 1;
-		found = 0;
-	}
-	return found;
-}
-
-/*
  * Is the issuer of our client certificate among those the server named,
  * by name and by key?  A name alone proves little: two CAs may share one.
  */
@@ -65,8 +25,6 @@ check_issuer(const struct tlsconf *conf, struct probe *p,
     const struct certlist *l, unsigned int from)
 {
 	struct x509_facts me;
-	gnutls_x509_crt_t crt;
-	gnutls_datum_t der;
 	unsigned int i;
 
 	if (tlsconf_identity(conf, &me) < 0)
@@ -84,13 +42,9 @@ check_issuer(const struct tlsconf *conf, struct probe *p,
 	for (i = 0; i < p->req.nissuers; i++)
 		if (strcmp(p->req.issuers[i], p->client_issuer) == 0)
 			p->client_issuer_accepted = 1;
-	der.data = me.der;
-	der.size = (unsigned int)me.derlen;
-	if (p->client_issuer_accepted == 1 && gnutls_x509_crt_init(&crt) == 0) {
-		if (gnutls_x509_crt_import(crt, &der, GNUTLS_X509_FMT_DER) == 0)
-			p->issuer_key_ok = issuer_key(crt, l, from);
-		gnutls_x509_crt_deinit(crt);
-	}
+	if (p->client_issuer_accepted == 1)
+		p->issuer_key_ok = tlschain_issuer_key(me.der, me.derlen, l,
+		    from);
 	tlsx509_free(&me);
 	if (p->client_issuer_accepted != 1)
 		return;
@@ -210,7 +164,7 @@ probe_run(const char *target, const struct tlsconf *conf,
 	/* The chain, whether or not the server then accepted us. */
 	first = l->n;
 	for (n = 0; (der = tlssess_peer_der(t, n, &len)) != NULL; n++)
-		if (load_der(l, der, len, "server", err, errlen) < 0)
+		if (tlsload_der(l, der, len, "server", err, errlen) < 0)
 			goto out;
 	if (p->handshake_ok && cc.chain > 0)
 		server_verdict(t, timeout_ms > 0 ? timeout_ms : BYE_MS, p);

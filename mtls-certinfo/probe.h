@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "load.h"
+#include "tlsload.h"
 #include "report.h"
 #include "tlsconf.h"
 

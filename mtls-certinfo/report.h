@@ -6,9 +6,9 @@
 
 #include <time.h>
 
-#include "chain.h"
-#include "facts.h"
-#include "load.h"
+#include "tlschain.h"
+#include "tlsfacts.h"
+#include "tlsload.h"
 #include "tlssess.h"
 
 /* What --connect saw of the server. */

@@ -7,7 +7,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
-#include "facts.h"
+#include "tlsfacts.h"
 
 static void
 strlist_add(struct strlist *l, const char *s)
@@ -141,8 +141,10 @@ get_key(gnutls_x509_crt_t crt, struct facts *f)
 }
 
 int
-facts_get(gnutls_x509_crt_t crt, time_t now, struct facts *f)
+tlsfacts_get(const struct certlist *l, unsigned int i, time_t now,
+    struct facts *f)
 {
+	gnutls_x509_crt_t crt = l->crt[i];
 	unsigned char fpr[20];
 	size_t	 len = sizeof(fpr);
 	unsigned int crit, ca, status;
@@ -191,7 +193,7 @@ facts_get(gnutls_x509_crt_t crt, time_t now, struct facts *f)
 }
 
 void
-facts_free(struct facts *f)
+tlsfacts_free(struct facts *f)
 {
 	tlsx509_free(&f->id);
 	strlist_free(&f->san_dns);
