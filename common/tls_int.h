@@ -50,7 +50,8 @@ struct tlssess {
 	int			 fd;
 	/* The peer's certificate, parsed on first use, then kept. */
 	struct x509_facts	 peer;
-	int			 peer_state;	/* 0 not yet, 1 read, -1 failed */
+	int			 peer_state;	/* 0: not yet, 1: read,
+						   -1: failed */
 	/* The last failure: its kind, GnuTLS's code, in words. */
 	enum tlssess_err	 err;
 	int			 gerr;

@@ -19,7 +19,7 @@ struct strlist {
 };
 
 struct facts {
-	struct x509_facts id;		/* subject, issuer, serial, dates, ... */
+	struct x509_facts id;		/* subject, issuer, serial, ... */
 	char	 sha1[41];
 	char	 spki_sha256_b64[64];	/* the pin, base64 */
 	char	 spki_sha256_hex[65];	/* the same digest, hex (DANE) */

@@ -27,8 +27,8 @@ struct certlist {
  * "PATH: what is wrong" in err ("no certificate found", "bad base64 at
  * line 12", "truncated DER ...").  path must outlive the list.
  */
-int	 tlsload_file(struct certlist *l, const char *path, const char *password,
-	    char *err, size_t errlen);
+int	 tlsload_file(struct certlist *l, const char *path,
+	    const char *password, char *err, size_t errlen);
 
 /* The same for data already in memory, named name in messages. */
 int	 tlsload_data(struct certlist *l, const unsigned char *data, size_t len,

@@ -680,7 +680,7 @@ tlssess_refuse(struct tlssess *t, int timeout_ms)
 	case TLSSESS_VANISHED:
 		return;
 	case TLSSESS_VERIFY:
-		/* RFC 8446 section 6.2: the most specific alert that applies. */
+		/* RFC 8446 6.2: the most specific alert that applies. */
 		send_alert(t, verify_status_alert(t->vstatus), timeout_ms);
 		return;
 	case TLSSESS_NO_CERT:

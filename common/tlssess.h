@@ -96,8 +96,10 @@ int	 tlssess_reverify(struct tlssess *t);
  */
 int	 tlssess_check_deferred(struct tlssess *t);
 
-/* Close our sending direction with close_notify, bounded by timeout_ms.
- * Returns 0, or -1. */
+/*
+ * Close our sending direction with close_notify, bounded by timeout_ms.
+ * Returns 0, or -1.
+ */
 int	 tlssess_bye(struct tlssess *t, int timeout_ms);
 
 /*
@@ -121,8 +123,10 @@ size_t	 tlssess_pending(struct tlssess *t);
 /* The socket the session runs on. */
 int	 tlssess_fd(const struct tlssess *t);
 
-/* The last failure's kind, and in plain words (the verification reasons,
- * the alert the peer sent, or the TLS library's text). */
+/*
+ * The last failure's kind, and in plain words (the verification reasons,
+ * the alert the peer sent, or the TLS library's text).
+ */
 enum tlssess_err tlssess_error(const struct tlssess *t);
 const char *tlssess_why(const struct tlssess *t);
 
@@ -147,8 +151,10 @@ enum tlssess_alert {
 void	 tlssess_alert(struct tlssess *t, enum tlssess_alert a,
 	    int timeout_ms);
 
-/* The alert the peer sent (TLSSESS_ALERT), as the TLS RFCs spell it:
- * "certificate_expired".  Returns buf. */
+/*
+ * The alert the peer sent (TLSSESS_ALERT), as the TLS RFCs spell it:
+ * "certificate_expired".  Returns buf.
+ */
 char	*tlssess_alert_name(const struct tlssess *t, char *buf, size_t n);
 
 /* What was negotiated, as short names for logs. */

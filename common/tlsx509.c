@@ -184,9 +184,10 @@ get_subject_attrs(gnutls_x509_crt_t crt, struct x509_facts *f)
 	return 0;
 }
 
-int
-tlsx509_parse_crt(gnutls_x509_crt_t crt, struct x509_facts *f, char *err,
-    size_t errlen)
+/* Fill f from crt, whose DER is der (NULL: export it). */
+static int
+parse(gnutls_x509_crt_t crt, const gnutls_datum_t *in, struct x509_facts *f,
+    char *err, size_t errlen)
 {
 	gnutls_datum_t der = { NULL, 0 };
 	unsigned char serial[X509_SERIAL_MAX], fpr[32];
@@ -215,14 +216,16 @@ tlsx509_parse_crt(gnutls_x509_crt_t crt, struct x509_facts *f, char *err,
 	tlsx509_hex(fpr, len, f->sha256);
 	if (spki_sha256(crt, f->spki_sha256, f->spki_sha256_hex) < 0)
 		f->spki_sha256[0] = f->spki_sha256_hex[0] = '\0';
-	if ((ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER,
-	    &der)) < 0)
+	if (in == NULL && (ret = gnutls_x509_crt_export2(crt,
+	    GNUTLS_X509_FMT_DER, &der)) < 0)
 		goto fail;
+	if (in == NULL)
+		in = &der;
 	ret = GNUTLS_E_MEMORY_ERROR;
-	if ((f->der = malloc(der.size)) == NULL)
+	if ((f->der = malloc(in->size)) == NULL)
 		goto fail;
-	memcpy(f->der, der.data, der.size);
-	f->derlen = der.size;
+	memcpy(f->der, in->data, in->size);
+	f->derlen = in->size;
 	gnutls_free(der.data);
 	der.data = NULL;
 	if (get_subject_attrs(crt, f) < 0 || get_sans(crt, f) < 0)
@@ -233,6 +236,13 @@ fail:
 	snprintf(err, errlen, "%s", gnutls_strerror(ret));
 	tlsx509_free(f);
 	return -1;
+}
+
+int
+tlsx509_parse_crt(gnutls_x509_crt_t crt, struct x509_facts *f, char *err,
+    size_t errlen)
+{
+	return parse(crt, NULL, f, err, errlen);
 }
 
 int
@@ -253,7 +263,7 @@ tlsx509_parse(const unsigned char *der, size_t len, struct x509_facts *f,
 		gnutls_x509_crt_deinit(crt);
 		return -1;
 	}
-	ret = tlsx509_parse_crt(crt, f, err, errlen);
+	ret = parse(crt, &d, f, err, errlen);
 	gnutls_x509_crt_deinit(crt);
 	return ret;
 }
