@@ -13,6 +13,7 @@
 #include <gnutls/x509.h>
 
 #include "tlsconf.h"
+#include "tlskey.h"
 #include "tlssess.h"
 #include "tlsx509.h"
 
@@ -87,6 +88,18 @@ int	 tlssess_client_cert_cb(gnutls_session_t s,
 int	 tlsconf_check_deferred(const struct tlsconf *c,
 	    const gnutls_datum_t *der, unsigned int n, char *why,
 	    size_t whylen);
+
+/*
+ * A new external private key for GnuTLS whose operations go to the key
+ * process, described as the current key (pending = 0) or the one a
+ * tlskey_load() holds pending.  Returns 0, or a negative GnuTLS error.
+ */
+int	 tlskey_privkey(struct tlskey *k, int pending,
+	    gnutls_privkey_t *pkey);
+
+/* Does crt carry the current (pending = 0) or pending key's public key? */
+int	 tlskey_matches(const struct tlskey *k, int pending,
+	    gnutls_x509_crt_t crt);
 
 /* The longest client chain tlsconf_check_deferred() looks at. */
 #define TLSCONF_CHAIN_MAX	16

@@ -27,6 +27,8 @@ struct x509_facts;
 	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-GROUP-DH-ALL:" \
 	"-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1:-SIGN-DSA-SHA1"
 
+struct tlskey;
+
 struct tlsconf_files {
 	const char	*cert;		/* our chain, PEM, DER or pkcs11: URI;
 					   NULL: none */
@@ -41,6 +43,9 @@ struct tlsconf_files {
 	const char	*pin;		/* a token's PIN; NULL: $MTLS_PKCS11_PIN */
 	const char	*ticket_key;	/* server: session ticket master key
 					   file; NULL: a random one */
+	struct tlskey	*signer;	/* server: the key process holds
+					   the key (key is not read here);
+					   NULL: read key here */
 };
 
 /* The session ticket master key's size: GnuTLS's, 64 bytes. */

@@ -1,7 +1,7 @@
 /*
  * tlsfile: certificate and key files read into GnuTLS's own types, for
- * tlsconf and for mtls-certinfo's chain checks (which still work on
- * GnuTLS certificates themselves).
+ * common/tls*.c only: tlsconf, the key process (tlskeyd) and mtls-certinfo's
+ * tlschain.
  */
 #ifndef MTLS_TLSFILE_H
 #define MTLS_TLSFILE_H
@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
 #include <gnutls/x509.h>
 
 /*
@@ -25,6 +26,15 @@ int	 tlsconf_import_certs(const char *name, const unsigned char *data,
  */
 int	 tlsconf_read_key(const char *path, gnutls_x509_privkey_t *key,
 	    char *err, size_t errlen);
+
+/*
+ * The private key at keypath (a file, or a pkcs11: URI, logging in with
+ * pin or $MTLS_PKCS11_PIN) into a new *pkey, the file's bytes wiped from
+ * memory; with strict, a key file others can read is an error.  Returns
+ * 0, or -1 with "PATH: reason" in err.
+ */
+int	 tlsconf_load_key(gnutls_privkey_t *pkey, const char *keypath,
+	    const char *pin, int strict, char *err, size_t errlen);
 
 /* Free a list from tlsconf_import_certs(). */
 void	 tlsconf_free_certs(gnutls_x509_crt_t *list, unsigned int n);
