@@ -559,50 +559,48 @@ tlssess_gnutls_bye(struct gnutls_session_int *s, int fd, int timeout_ms)
 	return bye(s, fd, timeout_ms) < 0 ? -1 : 0;
 }
 
-/* A record call's result: n, or -1 with the failure recorded. */
-static ssize_t
-record_result(struct tlssess *t, ssize_t r)
+/* A record call's result r, as what happened, the bytes in *done. */
+static enum tlssess_io
+record_result(struct tlssess *t, ssize_t r, size_t *done)
 {
+	if (done != NULL)
+		*done = r > 0 ? (size_t)r : 0;
 	if (r >= 0)
-		return r;
-	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
-		t->err = TLSSESS_AGAIN;
-		t->gerr = 0;
-		snprintf(t->why, sizeof(t->why), "%s", "would block");
-		return -1;
-	}
-	return fail(t, TLSSESS_FAILED, (int)r);
+		return TLSSESS_IO_OK;
+	if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
+		return TLSSESS_IO_AGAIN;
+	fail(t, TLSSESS_FAILED, (int)r);
+	return TLSSESS_IO_FAILED;
 }
 
-ssize_t
-tlssess_recv(struct tlssess *t, void *buf, size_t n)
+enum tlssess_io
+tlssess_recv(struct tlssess *t, void *buf, size_t n, size_t *done)
 {
 	ssize_t	 r;
 
+	*done = 0;
 	for (;;) {
-		if ((r = gnutls_record_recv(t->s, buf, n)) >= 0)
-			return r;
+		if ((r = gnutls_record_recv(t->s, buf, n)) == 0)
+			return TLSSESS_IO_EOF;
+		if (r > 0)
+			return record_result(t, r, done);
 		if (r == GNUTLS_E_REHANDSHAKE) {
 			/* TLS 1.2 renegotiation is refused, politely. */
 			gnutls_alert_send(t->s, GNUTLS_AL_WARNING,
 			    GNUTLS_A_NO_RENEGOTIATION);
-			t->err = TLSSESS_RENEG;
-			t->gerr = 0;
-			snprintf(t->why, sizeof(t->why), "%s",
-			    "renegotiation refused");
-			return -1;
+			return TLSSESS_IO_RENEG;
 		}
 		/* A warning alert is no reason to stop. */
 		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED ||
 		    gnutls_error_is_fatal((int)r))
-			return record_result(t, r);
+			return record_result(t, r, done);
 	}
 }
 
-ssize_t
-tlssess_send(struct tlssess *t, const void *buf, size_t n)
+enum tlssess_io
+tlssess_send(struct tlssess *t, const void *buf, size_t n, size_t *done)
 {
-	return record_result(t, gnutls_record_send(t->s, buf, n));
+	return record_result(t, gnutls_record_send(t->s, buf, n), done);
 }
 
 void
@@ -611,17 +609,16 @@ tlssess_cork(struct tlssess *t)
 	gnutls_record_cork(t->s);
 }
 
-int
+enum tlssess_io
 tlssess_uncork(struct tlssess *t)
 {
-	return record_result(t, gnutls_record_uncork(t->s, 0)) < 0 ? -1 : 0;
+	return record_result(t, gnutls_record_uncork(t->s, 0), NULL);
 }
 
-int
+enum tlssess_io
 tlssess_shut(struct tlssess *t)
 {
-	return record_result(t, gnutls_bye(t->s, GNUTLS_SHUT_WR)) < 0 ?
-	    -1 : 0;
+	return record_result(t, gnutls_bye(t->s, GNUTLS_SHUT_WR), NULL);
 }
 
 size_t
@@ -673,8 +670,6 @@ tlssess_refuse(struct tlssess *t, int timeout_ms)
 {
 	switch (t->err) {
 	case TLSSESS_OK:
-	case TLSSESS_AGAIN:
-	case TLSSESS_RENEG:
 	case TLSSESS_TIMEOUT:
 	case TLSSESS_ALERT:
 	case TLSSESS_VANISHED:

@@ -23,12 +23,6 @@ struct x509_facts;
 /* What kind of failure ended the last call that failed. */
 enum tlssess_err {
 	TLSSESS_OK,
-	TLSSESS_AGAIN,		/* not a failure: nothing can move until the
-				   socket is ready (tlssess_wait()); a send
-				   is then made with the same arguments */
-	TLSSESS_RENEG,		/* not a failure: the peer asked to
-				   renegotiate (TLS 1.2), refused with a
-				   warning alert; the session goes on */
 	TLSSESS_TIMEOUT,	/* our deadline passed */
 	TLSSESS_VANISHED,	/* TCP closed or reset without close_notify */
 	TLSSESS_ALERT,		/* the peer sent a fatal alert */
@@ -103,19 +97,38 @@ int	 tlssess_check_deferred(struct tlssess *t);
 int	 tlssess_bye(struct tlssess *t, int timeout_ms);
 
 /*
- * Record I/O on the non-blocking session.  tlssess_recv() returns up to n
- * bytes of plaintext (warning alerts are passed over), 0 at the peer's
- * close_notify; tlssess_send() one record of at most n bytes.  Corked,
- * tlssess_send() only gathers records, and tlssess_uncork() writes them
- * out in one go.  tlssess_shut() sends our close_notify without waiting.
- * Each returns -1 when nothing moved: tlssess_error() says why
- * (TLSSESS_AGAIN: call again once tlssess_wait() says so).
+ * Record I/O on the non-blocking session, for the pump.  Each says what
+ * happened; the bytes moved go to *done.
  */
-ssize_t	 tlssess_recv(struct tlssess *t, void *buf, size_t n);
-ssize_t	 tlssess_send(struct tlssess *t, const void *buf, size_t n);
+enum tlssess_io {
+	TLSSESS_IO_OK,		/* *done bytes moved (> 0) */
+	TLSSESS_IO_EOF,		/* recv: the peer's close_notify */
+	TLSSESS_IO_AGAIN,	/* nothing now: once tlssess_wait() says so,
+				   call again (a send with the same
+				   arguments) */
+	TLSSESS_IO_RENEG,	/* recv: the peer asked to renegotiate (TLS
+				   1.2), refused with a warning alert; the
+				   session goes on */
+	TLSSESS_IO_FAILED	/* see tlssess_error() and tlssess_why() */
+};
+
+/* Up to n bytes of plaintext; warning alerts are passed over. */
+enum tlssess_io tlssess_recv(struct tlssess *t, void *buf, size_t n,
+	    size_t *done);
+
+/* One record of at most n bytes. */
+enum tlssess_io tlssess_send(struct tlssess *t, const void *buf, size_t n,
+	    size_t *done);
+
+/*
+ * Corked, tlssess_send() only gathers records; tlssess_uncork() writes
+ * them out in one go (TLSSESS_IO_OK once all is out).
+ */
 void	 tlssess_cork(struct tlssess *t);
-int	 tlssess_uncork(struct tlssess *t);
-int	 tlssess_shut(struct tlssess *t);
+enum tlssess_io tlssess_uncork(struct tlssess *t);
+
+/* Our close_notify, without waiting (TLSSESS_IO_OK once it is out). */
+enum tlssess_io tlssess_shut(struct tlssess *t);
 
 /* Decrypted bytes waiting in the session: poll(2) does not see them. */
 size_t	 tlssess_pending(struct tlssess *t);
@@ -125,7 +138,8 @@ int	 tlssess_fd(const struct tlssess *t);
 
 /*
  * The last failure's kind, and in plain words (the verification reasons,
- * the alert the peer sent, or the TLS library's text).
+ * the alert the peer sent, or the TLS library's text).  TLSSESS_OK and ""
+ * while nothing failed.
  */
 enum tlssess_err tlssess_error(const struct tlssess *t);
 const char *tlssess_why(const struct tlssess *t);

@@ -64,25 +64,26 @@ read_verdict(struct tlssess *t, long long deadline, struct probe *p)
 {
 	char	 buf[4096];
 	long long left;
-	ssize_t	 r;
+	size_t	 n;
 
 	for (;;) {
-		r = tlssess_recv(t, buf, sizeof(buf));
-		if (r > 0)
+		switch (tlssess_recv(t, buf, sizeof(buf), &n)) {
+		case TLSSESS_IO_OK:
+		case TLSSESS_IO_RENEG:
 			continue;	/* the server had something to say */
-		if (r == 0) {
+		case TLSSESS_IO_EOF:
 			p->verdict_known = 1;
 			return 1;
-		}
-		if (tlssess_error(t) == TLSSESS_ALERT) {
+		case TLSSESS_IO_AGAIN:
+			break;
+		default:
+			if (tlssess_error(t) != TLSSESS_ALERT)
+				return -1;
 			p->verdict_known = 1;
 			tlssess_alert_name(t, p->refusal_alert,
 			    sizeof(p->refusal_alert));
 			return 1;
 		}
-		if (tlssess_error(t) != TLSSESS_AGAIN &&
-		    tlssess_error(t) != TLSSESS_RENEG)
-			return -1;
 		left = deadline - timefmt_monotonic_ms();
 		if (left <= 0 || tlssess_wait(t, (int)left) <= 0)
 			return 0;
