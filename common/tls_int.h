@@ -89,6 +89,10 @@ int	 tlsconf_check_deferred(const struct tlsconf *c,
 	    const gnutls_datum_t *der, unsigned int n, char *why,
 	    size_t whylen);
 
+/* tlsx509_parse() from a GnuTLS certificate: our own, mtls-certinfo's. */
+int	 tlsx509_parse_crt(gnutls_x509_crt_t crt, struct x509_facts *f,
+	    char *err, size_t errlen);
+
 /*
  * A new external private key for GnuTLS whose operations go to the key
  * process, described as the current key (pending = 0) or the one a

@@ -7,6 +7,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
+#include "tls_int.h"
 #include "tlsfacts.h"
 
 static void

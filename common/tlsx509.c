@@ -9,6 +9,7 @@
 #include <gnutls/x509.h>
 
 #include "logline.h"
+#include "tls_int.h"
 #include "tlsx509.h"
 
 /* The SANs and DN attributes looked at, at the most. */

@@ -14,7 +14,6 @@
 #include "timefmt.h"
 
 struct logline;
-struct gnutls_x509_crt_int;
 
 /*
  * The longest serial number read, in bytes.  RFC 5280 allows 20; a peer
@@ -67,13 +66,6 @@ struct x509_facts {
  * in err (f then holds nothing to free).
  */
 int	 tlsx509_parse(const unsigned char *der, size_t len,
-	    struct x509_facts *f, char *err, size_t errlen);
-
-/*
- * The same from a GnuTLS certificate, for mtls-certinfo's own parsing
- * (it does not include GnuTLS's headers through this one).
- */
-int	 tlsx509_parse_crt(struct gnutls_x509_crt_int *crt,
 	    struct x509_facts *f, char *err, size_t errlen);
 
 /* Free what tlsx509_parse() allocated; f may be all zeros. */
