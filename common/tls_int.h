@@ -61,7 +61,7 @@ struct tlssess {
 	/* A client's: what the server's certificate request asked. */
 	struct tlssess_certreq	 req;
 	/* What the server's certificate is checked for (GnuTLS keeps it). */
-	char			 name[256];
+	char			*name;		/* client: the server's */
 	gnutls_typed_vdata_st	 vdata[2];
 	/* The first bytes the peer sent: was it speaking TLS at all? */
 	unsigned char		 first[64];

@@ -137,6 +137,7 @@ tlssess_free(struct tlssess *t)
 	if (t->s != NULL)
 		gnutls_deinit(t->s);
 	tlsx509_free(&t->peer);
+	free(t->name);
 	free(t);
 }
 
@@ -271,12 +272,11 @@ client_session(const struct tlsconf *c, int fd, const char *name, int verify,
 
 	if ((t = session_new(c, fd, GNUTLS_CLIENT, err, errlen)) == NULL)
 		return NULL;
-	if (strlen(name) >= sizeof(t->name)) {
-		snprintf(err, errlen, "%s: name too long", name);
+	if ((t->name = strdup(name)) == NULL) {
+		snprintf(err, errlen, "out of memory");
 		tlssess_free(t);
 		return NULL;
 	}
-	snprintf(t->name, sizeof(t->name), "%s", name);
 	/* SNI must not carry an IP address (RFC 6066 section 3). */
 	if (!addr_is_ip(name) && (ret = gnutls_server_name_set(t->s,
 	    GNUTLS_NAME_DNS, name, strlen(name))) < 0) {
@@ -491,7 +491,7 @@ tlssess_reverify(struct tlssess *t)
 	 * The stored chain, the credentials' CAs and CRLs, today's date;
 	 * a client's server name and purpose, a server's client purpose.
 	 */
-	if (t->name[0] != '\0')
+	if (t->name != NULL)
 		ret = gnutls_certificate_verify_peers(t->s, t->vdata, 2, &st);
 	else
 		ret = gnutls_certificate_verify_peers(t->s, client_purpose, 1,
