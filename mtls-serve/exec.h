@@ -13,7 +13,7 @@
 
 #include "proxyhdr.h"
 #include "pump.h"
-#include "serve.h"
+#include "opts.h"
 
 /*
  * Run o->prog joined to session s on socket fd.  rule is the --allow rule

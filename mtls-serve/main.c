@@ -27,7 +27,7 @@
 #include "logline.h"
 #include "peer.h"
 #include "privdrop.h"
-#include "serve.h"
+#include "opts.h"
 #include "server.h"
 #include "tlsconf.h"
 

@@ -6,7 +6,7 @@
 #define MTLS_SERVER_H
 
 #include "listen.h"
-#include "serve.h"
+#include "opts.h"
 #include "tlsconf.h"
 
 /*

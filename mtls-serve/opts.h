@@ -1,8 +1,9 @@
 /*
- * mtls-serve: what main() decided, shared by the server's modules.
+ * opts: what mtls-serve's main() decided from its options, shared by the
+ * server's modules.
  */
-#ifndef MTLS_SERVE_H
-#define MTLS_SERVE_H
+#ifndef MTLS_OPTS_H
+#define MTLS_OPTS_H
 
 #include "addr.h"
 #include "allow.h"
