@@ -19,7 +19,7 @@
 #include "fileio.h"
 #include "load.h"
 #include "probe.h"
-#include "report.h"
+#include "show.h"
 #include "tlsconf.h"
 
 /* Exit statuses (see mtls-certinfo(1)). */

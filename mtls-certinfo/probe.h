@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "load.h"
-#include "report.h"
+#include "show.h"
 #include "tlsconf.h"
 
 /*

@@ -14,7 +14,7 @@
 #include "asn1dump.h"
 #include "facts.h"
 #include "load.h"
-#include "report.h"
+#include "show.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
