@@ -91,7 +91,7 @@ SERVE_SRC  = mtls-serve/main.c mtls-serve/conn.c mtls-serve/echo.c \
              mtls-serve/listen.c mtls-serve/server.c mtls-serve/allow.c \
              mtls-serve/privdrop.c mtls-serve/exec.c mtls-serve/proxyin.c \
              mtls-serve/slots.c
-SEND_SRC   = mtls-send/main.c mtls-send/explain.c mtls-send/session.c
+SEND_SRC   = mtls-send/main.c mtls-send/explain.c mtls-send/resume.c
 CERTINFO_SRC = mtls-certinfo/main.c mtls-certinfo/asn1dump.c \
              mtls-certinfo/chain.c mtls-certinfo/facts.c mtls-certinfo/json.c \
              mtls-certinfo/load.c mtls-certinfo/probe.c mtls-certinfo/show.c

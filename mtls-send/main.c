@@ -27,7 +27,7 @@
 #include "peer.h"
 #include "pump.h"
 #include "send.h"
-#include "session.h"
+#include "resume.h"
 #include "textesc.h"
 #include "timefmt.h"
 #include "tlsconf.h"
@@ -362,7 +362,7 @@ main(int argc, char *argv[])
 	const char *target = DEFAULT_TARGET, *name = NULL;
 	const char *crls[MAX_CRLS];
 	char	 pins[MAX_PINS][45], **prog = NULL;
-	struct session_file sf = { NULL, "", 0, NULL, 0 };
+	struct resume_file sf = { NULL, "", 0, NULL, 0 };
 	gnutls_alert_description_t alert;
 	sigset_t waitmask;
 	char	 hostport[ADDR_HOSTMAX + ADDR_PORTMAX + 4];
@@ -501,9 +501,9 @@ main(int argc, char *argv[])
 	f.ca = find_default(f.ca, DEFAULT_CA, "-C FILE", cabuf, sizeof(cabuf));
 	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
 		die(SEND_USAGE, "%s", err);
-	if (sf.path != NULL && (session_trust(&sf, conf, f.priority, pins,
+	if (sf.path != NULL && (resume_trust(&sf, conf, f.priority, pins,
 	    npins, require_ocsp, name, err, sizeof(err)) < 0 ||
-	    session_load(&sf, name, verbose, err, sizeof(err)) < 0))
+	    resume_load(&sf, name, verbose, err, sizeof(err)) < 0))
 		die(SEND_USAGE, "%s", err);
 
 	/* Connect and handshake. */
@@ -512,7 +512,7 @@ main(int argc, char *argv[])
 		die(SEND_NETWORK, "%s", err);
 	if ((ret = tlssess_client(&s, conf, fd, name, &req)) < 0)
 		die(SEND_NETWORK, "%s: %s", peer, gnutls_strerror(ret));
-	session_offer(&sf, s, verbose);
+	resume_offer(&sf, s, verbose);
 	if ((ret = tlssess_handshake(s, fd, timeout_s * 1000)) < 0) {
 		status = explain_failure(s, ret, &req, name, err, sizeof(err));
 		if (ret == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
@@ -646,7 +646,7 @@ main(int argc, char *argv[])
 		warn("%llu bytes sent, %llu received, closed with close_notify",
 		    p.bytes_out, p.bytes_in);
 	if (sf.path != NULL && status == SEND_OK)
-		session_save(&sf, name, s, verbose);
+		resume_save(&sf, name, s, verbose);
 	if (prog != NULL && p.unread > 0)
 		warn("%s: did not read the last %llu bytes of replies", prog[0],
 		    p.unread);

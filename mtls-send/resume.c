@@ -12,7 +12,7 @@
 #include <gnutls/x509.h>
 
 #include "diag.h"
-#include "session.h"
+#include "resume.h"
 
 #define MAGIC		"mtls-session "
 #define VERSION		"mtls-session 2 "
@@ -39,7 +39,7 @@ hash_crts(gnutls_hash_hd_t h, const char *tag, gnutls_x509_crt_t *crts,
 }
 
 int
-session_trust(struct session_file *sf, const struct tlsconf *conf,
+resume_trust(struct resume_file *sf, const struct tlsconf *conf,
     const char *priority, char pins[][45], int npins, int require_ocsp,
     const char *name, char *err, size_t errlen)
 {
@@ -99,7 +99,7 @@ read_some(int fd, unsigned char *buf, size_t cap)
 }
 
 int
-session_load(struct session_file *sf, const char *name, int verbose,
+resume_load(struct resume_file *sf, const char *name, int verbose,
     char *err, size_t errlen)
 {
 	unsigned char *data, *nl;
@@ -185,7 +185,7 @@ out:
 }
 
 void
-session_offer(struct session_file *sf, gnutls_session_t s, int verbose)
+resume_offer(struct resume_file *sf, gnutls_session_t s, int verbose)
 {
 	int	 ret;
 
@@ -200,7 +200,7 @@ session_offer(struct session_file *sf, gnutls_session_t s, int verbose)
 }
 
 void
-session_save(const struct session_file *sf, const char *name,
+resume_save(const struct resume_file *sf, const char *name,
     gnutls_session_t s, int verbose)
 {
 	gnutls_datum_t d = { NULL, 0 };
