@@ -4,9 +4,9 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "exit.h"
 #include "explain.h"
 #include "peer.h"
-#include "send.h"
 #include "textesc.h"
 #include "tlssess.h"
 #include "verify.h"
@@ -69,7 +69,7 @@ cert_names(gnutls_x509_crt_t crt, char *out, size_t n)
 		cat(out, n, "%s", "no names");
 }
 
-int
+enum send_exit
 explain_identity(gnutls_session_t s, unsigned int status, const char *name,
     char *msg, size_t n)
 {
@@ -152,7 +152,7 @@ accepted_issuers(const struct tlssess_certreq *req, char *msg, size_t n)
 }
 
 /* The server sent a fatal alert: what that most likely means. */
-static int
+static enum send_exit
 explain_alert(gnutls_session_t s, const struct tlssess_certreq *req,
     char *msg, size_t n)
 {
@@ -233,7 +233,7 @@ explain_alert(gnutls_session_t s, const struct tlssess_certreq *req,
 	return SEND_REFUSED;
 }
 
-int
+enum send_exit
 explain_failure(gnutls_session_t s, int err, const struct tlssess_certreq *req,
     const char *name, char *msg, size_t n)
 {

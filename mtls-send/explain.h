@@ -12,14 +12,15 @@
 
 #include <gnutls/gnutls.h>
 
+#include "exit.h"
 #include "tlssess.h"
 
 /*
  * Fill msg with the reason err ended session s, given what the server's
  * certificate request asked (req) and the name we expected (name).
- * Returns the exit status (enum send_status).
+ * Returns the exit status it means.
  */
-int	 explain_failure(gnutls_session_t s, int err,
+enum send_exit explain_failure(gnutls_session_t s, int err,
 	    const struct tlssess_certreq *req, const char *name, char *msg,
 	    size_t n);
 
@@ -28,7 +29,7 @@ int	 explain_failure(gnutls_session_t s, int err,
  * verification status.  Certificate text in msg is escaped.  Returns
  * SEND_IDENTITY.
  */
-int	 explain_identity(gnutls_session_t s, unsigned int status,
+enum send_exit explain_identity(gnutls_session_t s, unsigned int status,
 	    const char *name, char *msg, size_t n);
 
 #endif

@@ -23,10 +23,10 @@
 #include "connect.h"
 #include "credpath.h"
 #include "diag.h"
+#include "exit.h"
 #include "explain.h"
 #include "peer.h"
 #include "pump.h"
-#include "send.h"
 #include "resume.h"
 #include "textesc.h"
 #include "timefmt.h"
@@ -223,7 +223,7 @@ pin_parse(const char *text, char out[45], char *err, size_t errlen)
  * "revoked" response already failed the handshake.  Returns SEND_OK, or
  * SEND_IDENTITY with the reason in err.
  */
-static int
+static enum send_exit
 check_extra(gnutls_session_t s, const struct tlsconf *conf, char pins[][45],
     int npins, int require_ocsp, gnutls_alert_description_t *alert,
     char *err, size_t errlen)
@@ -329,7 +329,7 @@ end_program(struct child *c, const struct pump *p, int status, int verbose)
 	if (status != SEND_OK)
 		return status;
 	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
+		return SEND_SIGNAL + WTERMSIG(st);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : SEND_NETWORK;
 }
 
@@ -624,7 +624,7 @@ main(int argc, char *argv[])
 	case PUMP_STOPPED:
 		/* Asked to end: the server still hears a clean end. */
 		tlssess_bye(s, fd, STOP_BYE_MS);
-		status = 128 + stop_signal;
+		status = SEND_SIGNAL + stop_signal;
 		break;
 	case PUMP_PROGRAM_KILLED:
 		/* Without close_notify: the server must not see a clean end. */
