@@ -15,6 +15,7 @@
 #include "conn.h"
 #include "echo.h"
 #include "exec.h"
+#include "exit.h"
 #include "logline.h"
 #include "peer.h"
 #include "proxyin.h"

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "echo.h"
+#include "exit.h"
 #include "timefmt.h"
 #include "tlssess.h"
 

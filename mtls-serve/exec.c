@@ -18,6 +18,7 @@
 #include "child.h"
 #include "diag.h"
 #include "exec.h"
+#include "exit.h"
 #include "logline.h"
 #include "privdrop.h"
 #include "timefmt.h"

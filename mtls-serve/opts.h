@@ -37,12 +37,4 @@ struct serve_opts {
 	int		 reuseport;	/* SO_REUSEPORT on our sockets */
 };
 
-/* Exit statuses of a connection's process, reported by the parent. */
-enum conn_status {
-	CONN_OK = 0,		/* both sides closed with close_notify */
-	CONN_BROKEN = 1,	/* peer vanished or a TLS error mid-stream */
-	CONN_REFUSED = 2,	/* the handshake failed or was refused */
-	CONN_TIMEOUT = 3	/* handshake or idle timeout */
-};
-
 #endif
