@@ -7,6 +7,7 @@
 
 #include "addr.h"
 #include "connect.h"
+#include "exit.h"
 #include "probe.h"
 #include "timefmt.h"
 #include "tlssess.h"
@@ -146,7 +147,7 @@ server_verdict(gnutls_session_t s, int fd, int timeout_ms, struct probe *p)
 	read_verdict(s, fd, now + timeout_ms, p);
 }
 
-int
+enum certinfo_exit
 probe_run(const char *target, const struct tlsconf *conf,
     const char *servername, int timeout_ms, struct probe *p,
     struct certlist *l, char *err, size_t errlen)
@@ -157,24 +158,25 @@ probe_run(const char *target, const struct tlsconf *conf,
 	const gnutls_datum_t *chain;
 	unsigned int n = 0, i;
 	unsigned int first;
-	int	 fd, ret, rv = 3;
+	enum certinfo_exit rv = CERTINFO_CONNECT;
+	int	 fd, ret;
 
 	memset(p, 0, sizeof(*p));
 	if (addr_parse(target, DEFAULT_PORT, 0, &a, err, errlen) < 0 ||
 	    addr_connectable(&a, target, err, errlen) < 0)
-		return 2;
+		return CERTINFO_USAGE;
 	if (a.host[0] == '\0')
 		snprintf(a.host, sizeof(a.host), "localhost");
 	if (servername == NULL)
 		servername = a.host;
 	if ((fd = connect_to(&a, timeout_ms, 0, p->peer, sizeof(p->peer), err,
 	    errlen)) < 0)
-		return 3;
+		return CERTINFO_CONNECT;
 	if ((ret = tlssess_client_inspect(&s, conf, fd, servername,
 	    &p->req)) < 0) {
 		snprintf(err, errlen, "%s: %s", p->peer, gnutls_strerror(ret));
 		close(fd);
-		return 3;
+		return CERTINFO_CONNECT;
 	}
 	ret = tlssess_handshake(s, fd, timeout_ms);
 	if (ret == 0) {
@@ -211,7 +213,7 @@ probe_run(const char *target, const struct tlsconf *conf,
 		    p->peer, p->handshake_ok ? "" : ": ", p->error);
 		goto out;
 	}
-	rv = 0;
+	rv = CERTINFO_OK;
 out:
 	if (p->handshake_ok && !p->verdict_known)
 		tlssess_bye(s, fd, BYE_MS);
