@@ -423,3 +423,85 @@ tlssess_info(gnutls_session_t s, struct tlssess_info *i)
 	if (i->group == NULL)
 		i->group = "-";
 }
+
+/* A record call's failure, translated (see enum tlssess_rec). */
+static int
+rec_result(int ret, int *err)
+{
+	if (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED)
+		return TLSSESS_REC_AGAIN;
+	*err = ret;
+	if (ret == GNUTLS_E_PREMATURE_TERMINATION ||
+	    ret == GNUTLS_E_PUSH_ERROR || ret == GNUTLS_E_PULL_ERROR)
+		return TLSSESS_REC_VANISHED;
+	return TLSSESS_REC_FAILED;
+}
+
+ssize_t
+tlssess_recv(gnutls_session_t s, void *buf, size_t n, int *err)
+{
+	ssize_t	 r;
+
+	for (;;) {
+		if ((r = gnutls_record_recv(s, buf, n)) >= 0)
+			return r;
+		if (r == GNUTLS_E_REHANDSHAKE) {
+			/* TLS 1.2 renegotiation is refused, politely. */
+			gnutls_alert_send(s, GNUTLS_AL_WARNING,
+			    GNUTLS_A_NO_RENEGOTIATION);
+			return TLSSESS_REC_RENEG;
+		}
+		/* A warning alert is no reason to stop. */
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED ||
+		    gnutls_error_is_fatal((int)r))
+			return rec_result((int)r, err);
+	}
+}
+
+ssize_t
+tlssess_send(gnutls_session_t s, const void *buf, size_t n, int *err)
+{
+	ssize_t	 r;
+
+	if ((r = gnutls_record_send(s, buf, n)) >= 0)
+		return r;
+	return rec_result((int)r, err);
+}
+
+void
+tlssess_cork(gnutls_session_t s)
+{
+	gnutls_record_cork(s);
+}
+
+int
+tlssess_uncork(gnutls_session_t s, int *err)
+{
+	int	 r;
+
+	if ((r = gnutls_record_uncork(s, 0)) >= 0)
+		return 0;
+	return rec_result(r, err);
+}
+
+int
+tlssess_shut(gnutls_session_t s, int *err)
+{
+	int	 r;
+
+	if ((r = gnutls_bye(s, GNUTLS_SHUT_WR)) == 0)
+		return 0;
+	return rec_result(r, err);
+}
+
+size_t
+tlssess_pending(gnutls_session_t s)
+{
+	return gnutls_record_check_pending(s);
+}
+
+int
+tlssess_half_close(gnutls_session_t s)
+{
+	return gnutls_protocol_get_version(s) == GNUTLS_TLS1_3;
+}

@@ -7,6 +7,8 @@
 #ifndef MTLS_TLSSESS_H
 #define MTLS_TLSSESS_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 #include <gnutls/gnutls.h>
@@ -121,5 +123,52 @@ struct tlssess_info {
 	int		 resumed;
 };
 void	 tlssess_info(gnutls_session_t s, struct tlssess_info *i);
+
+/*
+ * Record I/O on a non-blocking session, for the pump: GnuTLS's results
+ * translated.  Each returns the bytes moved (recv: 0 is the peer's
+ * close_notify), or one of these; for TLSSESS_REC_VANISHED and
+ * TLSSESS_REC_FAILED *err is the library's error, for tlssess_why().
+ */
+enum tlssess_rec {
+	TLSSESS_REC_AGAIN = -1,		/* nothing now: poll and call again
+					   (a send with the same arguments) */
+	TLSSESS_REC_RENEG = -2,		/* recv: the peer asked to renegotiate
+					   (TLS 1.2); refused with a warning
+					   alert, the session goes on */
+	TLSSESS_REC_VANISHED = -3,	/* TCP closed or reset without
+					   close_notify */
+	TLSSESS_REC_FAILED = -4		/* a fatal alert or error */
+};
+
+/* Up to n bytes of plaintext; warning alerts are passed over. */
+ssize_t	 tlssess_recv(gnutls_session_t s, void *buf, size_t n, int *err);
+
+/* One record of at most n bytes. */
+ssize_t	 tlssess_send(gnutls_session_t s, const void *buf, size_t n,
+	    int *err);
+
+/*
+ * Corked, tlssess_send() only gathers records; tlssess_uncork() writes
+ * them out in one go: 0 once all is written, or an enum tlssess_rec
+ * (after TLSSESS_REC_AGAIN, call it again).
+ */
+void	 tlssess_cork(gnutls_session_t s);
+int	 tlssess_uncork(gnutls_session_t s, int *err);
+
+/*
+ * Our close_notify, without waiting: 0 once sent, or an enum tlssess_rec
+ * (after TLSSESS_REC_AGAIN, call it again).
+ */
+int	 tlssess_shut(gnutls_session_t s, int *err);
+
+/* Decrypted bytes waiting in the session: poll(2) does not see them. */
+size_t	 tlssess_pending(gnutls_session_t s);
+
+/*
+ * Does a close_notify close only its sender's direction (TLS 1.3, RFC
+ * 8446 6.1), rather than the whole session (TLS 1.2)?
+ */
+int	 tlssess_half_close(gnutls_session_t s);
 
 #endif
