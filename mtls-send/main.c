@@ -562,20 +562,15 @@ main(int argc, char *argv[])
 	memset(&p, 0, sizeof(p));
 	p.s = s;
 	p.sock = fd;
-	p.in_fd = prog ? c.from_fd : STDIN_FILENO;
-	p.out_fd = prog ? c.to_fd : STDOUT_FILENO;
 	p.idle_ms = idle_s * 1000;
-	p.stop_at_peer_eof = prog == NULL;
-	p.half_close = gnutls_protocol_get_version(s) == GNUTLS_TLS1_3;
-	p.close_out = prog != NULL;
-	p.out_nonblock = prog != NULL;
-	p.out_may_close = prog != NULL;
-	p.exit_fd = prog ? c.exit_fd : 0;
-	p.exit_pid = prog ? c.pid : 0;
 	p.stop = &stop_signal;
 	p.sigmask = &waitmask;
+	if (prog != NULL)
+		pump_program(&p, &c, 0);
+	else
+		pump_stdio(&p, STDIN_FILENO, STDOUT_FILENO);
 	status = SEND_OK;
-	switch (pump_run(&p)) {
+	switch (p.end) {
 	case PUMP_DONE:
 		if (p.unsent > 0) {
 			warn("%s: server closed the connection before all "

@@ -92,10 +92,8 @@ echo_run(gnutls_session_t s, int fd, const char *peer,
 	memset(p, 0, sizeof(*p));
 	p->s = s;
 	p->sock = fd;
-	p->in_fd = p->out_fd = -1;
-	p->xform = &x;
 	p->idle_ms = o->timeout_s * 1000;
-	switch (pump_run(p)) {
+	switch (pump_loopback(p, &x)) {
 	case PUMP_DONE:
 		return CONN_OK;
 	case PUMP_PEER_VANISHED:

@@ -155,20 +155,10 @@ exec_run(gnutls_session_t s, int fd, const char *rule,
 	memset(p, 0, sizeof(*p));
 	p->s = s;
 	p->sock = fd;
-	p->in_fd = c.from_fd;
-	p->out_fd = c.to_fd;
-	p->close_out = 1;
-	p->out_nonblock = 1;
-	p->out_may_close = 1;
-	/* Without a pidfd the program's exit is not seen: do not wait for it. */
-	p->hold_bye = gnutls_protocol_get_version(s) != GNUTLS_TLS1_3 &&
-	    c.exit_fd > 0;
-	p->exit_fd = c.exit_fd;
-	p->exit_pid = c.pid;
 	p->idle_ms = o->timeout_s * 1000;
 	/* The server's shutdown cuts the program off: no close_notify. */
 	p->stop = stop;
-	pump_run(p);
+	pump_program(p, &c, 1);
 	close(c.from_fd);
 	if (!p->out_closed)
 		close(c.to_fd);
