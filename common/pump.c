@@ -512,7 +512,7 @@ up_close(struct run *r)
 }
 
 /*
- * The peer reset the connection and has said all it will: end, saying
+ * The peer reads no more and has said all it will: end with e, saying
  * what it never got (counting input already waiting in in_fd: a file cut
  * short, but not waiting for more).
  */
