@@ -27,7 +27,7 @@ SANITIZE   =
 # build-fuzz/; otherwise the fuzz targets get a replay driver instead.
 FUZZ       =
 FUZZ_SECONDS = 30
-FUZZ_TARGETS = certinfo addr allow proxyhdr
+FUZZ_TARGETS = certinfo addr allow proxyhdr keymsg
 
 ifeq ($(FUZZ),1)
 B          = build-fuzz
@@ -83,7 +83,7 @@ MTLS_CFLAGS = -std=c11 -Wall -Wextra -Wformat-security -Wshadow \
 MTLS_LDFLAGS = -Wl,-z,now -Wl,-z,relro $(SANFLAGS) $(LDFLAGS)
 MTLS_LIBS  = $(shell $(PKG_CONFIG) --libs $(PKGS)) $(LIBS)
 
-COMMON_SRC = common/addr.c common/proxyhdr.c common/cli.c common/connect.c common/credpath.c common/diag.c common/fileio.c common/logline.c \
+COMMON_SRC = common/addr.c common/keymsg.c common/tlskey.c common/tlskeyd.c common/proxyhdr.c common/cli.c common/connect.c common/credpath.c common/diag.c common/fileio.c common/logline.c \
              common/peer.c common/pump.c common/timefmt.c common/tlsconf.c \
              common/tlssess.c common/verify.c common/tlsenv.c common/child.c \
              common/textesc.c
@@ -140,6 +140,25 @@ $(B)/fuzz-allow: $(B)/obj/t/fuzz/fuzz_allow.o $(B)/obj/mtls-serve/allow.o \
         $(COMMON_OBJ) $(FUZZ_DRIVER)
 	$(CC) $(MTLS_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(MTLS_LIBS)
 
+$(B)/fuzz-keymsg: $(B)/obj/t/fuzz/fuzz_keymsg.o $(COMMON_OBJ) $(FUZZ_DRIVER)
+	$(CC) $(MTLS_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(MTLS_LIBS)
+
+# bench/ only, never installed: mtls-serve without its key process (the
+# key in every connection's process, as before), to measure what the
+# key process costs.
+$(B)/mtls-serve-keyinproc: $(B)/obj/mtls-serve/main-keyinproc.o \
+        $(filter-out %/main.o,$(SERVE_OBJ)) $(COMMON_OBJ)
+	$(CC) $(MTLS_LDFLAGS) -o $@ $^ $(MTLS_LIBS)
+
+$(B)/obj/mtls-serve/main-keyinproc.o: mtls-serve/main.c common/*.h \
+        mtls-serve/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(MTLS_CPPFLAGS) -DMTLS_NO_KEYPROC $(MTLS_CFLAGS) -c -o $@ $<
+
+# The key process against misbehaving channels, for t/54.
+$(B)/keyprobe: $(B)/obj/t/keyprobe.o $(COMMON_OBJ)
+	$(CC) $(MTLS_LDFLAGS) -o $@ $^ $(MTLS_LIBS)
+
 # The load generator, for bench/run and the load tests.
 $(B)/loadgen: bench/loadgen.c
 	@mkdir -p $(B)
@@ -155,7 +174,7 @@ $(B)/obj/%.o: %.c common/*.h mtls-serve/*.h mtls-send/*.h mtls-certinfo/*.h
 deps:
 	PKG_CONFIG='$(PKG_CONFIG)' sh mk/deps install $(DEPS_GROUPS)
 
-check: all $(FUZZ_BINS) $(B)/loadgen lint-man
+check: all $(FUZZ_BINS) $(B)/loadgen $(B)/keyprobe lint-man
 	MTLS_BIN=$(CURDIR)/$(B) $(PROVE) t/
 
 lint-man:
@@ -221,7 +240,7 @@ fuzz:
 fuzz-build: $(FUZZ_BINS)
 
 # The benchmark beside gnutls-serv, openssl and socat: bench/RESULTS.md.
-bench: all
+bench: all $(B)/loadgen $(B)/mtls-serve-keyinproc
 	MTLS_BIN=$(CURDIR)/$(B) bench/run
 
 clean:

@@ -14,6 +14,7 @@
 #include "fileio.h"
 #include "timefmt.h"
 #include "tlsconf.h"
+#include "tlskey.h"
 #include "tlssess.h"
 
 #define PKCS11_PREFIX	"pkcs11:"
@@ -183,9 +184,10 @@ tlsconf_read_key(const char *keypath, gnutls_x509_privkey_t *key, char *err,
     size_t errlen)
 {
 	unsigned char *kdata;
-	size_t	 klen;
+	size_t	 klen, derlen;
 	gnutls_datum_t kd;
-	int	 ret, rv = -1;
+	gnutls_x509_crt_fmt_t fmt;
+	int	 ret, rv = -1, pem, encrypted = 0;
 
 	if (file_read(keypath, &kdata, &klen, err, errlen) < 0)
 		return -1;
@@ -204,8 +206,20 @@ tlsconf_read_key(const char *keypath, gnutls_x509_privkey_t *key, char *err,
 	}
 	kd.data = kdata;
 	kd.size = (unsigned int)klen;
-	ret = gnutls_x509_privkey_import2(*key, &kd, is_pem(kdata, klen) ?
-	    GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, NULL, 0);
+	fmt = is_pem(kdata, klen) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER;
+	/* Our own decoder: GnuTLS's leaves a copy of the text in the heap. */
+	if (fmt == GNUTLS_X509_FMT_PEM && (pem = file_pem_decode(keypath,
+	    kdata, klen, "PRIVATE KEY", &derlen, &encrypted, err,
+	    errlen)) < 0) {
+		gnutls_x509_privkey_deinit(*key);
+		goto out0;
+	}
+	if (fmt == GNUTLS_X509_FMT_PEM && pem == 0) {
+		fmt = GNUTLS_X509_FMT_DER;
+		kd.size = (unsigned int)derlen;
+	}
+	ret = encrypted ? GNUTLS_E_DECRYPTION_FAILED :
+	    gnutls_x509_privkey_import2(*key, &kd, fmt, NULL, 0);
 	if (ret == GNUTLS_E_DECRYPTION_FAILED)
 		snprintf(err, errlen, "%s: encrypted private key (not "
 		    "supported: store it unencrypted, mode 0600, or in a "
@@ -225,10 +239,9 @@ out0:
 	return rv;
 }
 
-/* The private key, from a file or a token, as an abstract key. */
-static int
-load_key(gnutls_privkey_t *pkey, const char *keypath, const char *pin,
-    int strict, char *err, size_t errlen)
+int
+tlsconf_load_key(gnutls_privkey_t *pkey, const char *keypath,
+    const char *pin, int strict, char *err, size_t errlen)
 {
 	gnutls_x509_privkey_t key;
 	int	 ret, rv = -1;
@@ -270,8 +283,8 @@ out:
  * file again, such as after dropping privileges).
  */
 static int
-copy_keypair(struct tlsconf *c, const struct tlsconf *old, char *err,
-    size_t errlen)
+copy_keypair(struct tlsconf *c, const struct tlsconf *old,
+    struct tlskey *signer, char *err, size_t errlen)
 {
 	gnutls_x509_privkey_t xkey;
 	gnutls_datum_t der;
@@ -295,6 +308,12 @@ copy_keypair(struct tlsconf *c, const struct tlsconf *old, char *err,
 		gnutls_free(der.data);
 		if (ret < 0)
 			goto fail;
+	}
+	/* The key process's key: the current one, as old used it. */
+	if (signer != NULL) {
+		if ((ret = tlskey_privkey(signer, 0, &c->pkey)) < 0)
+			goto fail;
+		return 0;
 	}
 	if ((ret = gnutls_privkey_init(&c->pkey)) < 0 ||
 	    (ret = gnutls_privkey_export_x509(old->pkey, &xkey)) < 0)
@@ -322,11 +341,36 @@ load_keypair(struct tlsconf *c, const struct tlsconf_files *f,
 	int	 ret;
 
 	if (old != NULL) {
-		if (copy_keypair(c, old, err, errlen) < 0)
+		if (copy_keypair(c, old, f->signer, err, errlen) < 0)
 			return -1;
-	} else if (load_chain(c, f->cert, err, errlen) < 0 ||
-	    load_key(&c->pkey, f->key, f->pin, f->strict, err, errlen) < 0)
+	} else if (load_chain(c, f->cert, err, errlen) < 0)
 		return -1;
+	else if (f->signer != NULL) {
+		/*
+		 * The key process has the key (a pending one after a
+		 * reload): match our certificate against its public key
+		 * here, so that GnuTLS need not sign to check it.
+		 */
+		if (c->nchain == 0 || !tlskey_matches(f->signer, 1,
+		    c->chain[0])) {
+			snprintf(err, errlen, "%.*s: key does not match "
+			    "certificate %s", (int)strcspn(f->key, "?"),
+			    f->key, f->cert);
+			return -1;
+		}
+		if ((ret = tlskey_privkey(f->signer, 1, &c->pkey)) < 0) {
+			snprintf(err, errlen, "key process: %s",
+			    gnutls_strerror(ret));
+			return -1;
+		}
+		gnutls_certificate_set_flags(c->cred,
+		    GNUTLS_CERTIFICATE_SKIP_KEY_CERT_MATCH);
+	} else if (tlsconf_load_key(&c->pkey, f->key, f->pin, f->strict, err,
+	    errlen) < 0)
+		return -1;
+	if (old != NULL && f->signer != NULL)
+		gnutls_certificate_set_flags(c->cred,
+		    GNUTLS_CERTIFICATE_SKIP_KEY_CERT_MATCH);
 	n = c->nchain;
 	if ((c->pcert = gnutls_calloc(n, sizeof(*c->pcert))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -809,8 +853,19 @@ tlsconf_reload(const struct tlsconf_files *f, const struct tlsconf *old,
 	enum stage stage;
 
 	keyerr[0] = '\0';
-	if ((c = load(f, NULL, err, errlen, &stage)) != NULL ||
-	    stage != STAGE_KEYPAIR || old->nchain == 0 || old->pkey == NULL)
+	/* The key process reads the key first, and holds it pending. */
+	if (f->signer != NULL && f->cert != NULL &&
+	    tlskey_load(f->signer, keyerr, keyerrlen) < 0)
+		return load(f, old, err, errlen, &stage);
+	c = load(f, NULL, err, errlen, &stage);
+	if (f->signer != NULL) {
+		if (c != NULL)
+			tlskey_commit(f->signer);
+		else
+			tlskey_abort(f->signer);
+	}
+	if (c != NULL || stage != STAGE_KEYPAIR || old->nchain == 0 ||
+	    old->pkey == NULL)
 		return c;
 	snprintf(keyerr, keyerrlen, "%s", err);
 	return load(f, old, err, errlen, &stage);

@@ -29,6 +29,8 @@
 	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-GROUP-DH-ALL:" \
 	"-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1:-SIGN-DSA-SHA1"
 
+struct tlskey;
+
 struct tlsconf_files {
 	const char	*cert;		/* our chain, PEM, DER or pkcs11: URI;
 					   NULL: none */
@@ -43,6 +45,9 @@ struct tlsconf_files {
 	const char	*pin;		/* a token's PIN; NULL: $MTLS_PKCS11_PIN */
 	const char	*ticket_key;	/* server: session ticket master key
 					   file; NULL: a random one */
+	struct tlskey	*signer;	/* server: the key process holds
+					   the key (key is not read here);
+					   NULL: read key here */
 };
 
 /* The session ticket master key's size: GnuTLS's, 64 bytes. */
@@ -141,6 +146,15 @@ int	 tlsconf_import_certs(const char *name, const unsigned char *data,
  */
 int	 tlsconf_read_key(const char *path, gnutls_x509_privkey_t *key,
 	    char *err, size_t errlen);
+
+/*
+ * The private key at keypath (a file, or a pkcs11: URI, logging in with
+ * pin or $MTLS_PKCS11_PIN) into a new *pkey, the file's bytes wiped from
+ * memory; with strict, a key file others can read is an error.  Returns
+ * 0, or -1 with "PATH: reason" in err.
+ */
+int	 tlsconf_load_key(gnutls_privkey_t *pkey, const char *keypath,
+	    const char *pin, int strict, char *err, size_t errlen);
 
 /*
  * Take the token PIN out of the environment: a copy (to free), the

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -31,6 +32,7 @@
 #include "privdrop.h"
 #include "server.h"
 #include "tlsconf.h"
+#include "tlskey.h"
 
 #define DEFAULT_LISTEN		":9443"
 #define DEFAULT_PORT		"9443"
@@ -120,7 +122,7 @@ static const char options_help[] =
 
 /* The server's own certificate, once, so the log says what it serves. */
 static void
-log_identity(const struct tlsconf *conf, const char *certpath)
+log_identity(const struct tlsconf *conf, const char *certpath, pid_t keypid)
 {
 	struct peer_cert pc;
 	struct logline l;
@@ -131,6 +133,7 @@ log_identity(const struct tlsconf *conf, const char *certpath)
 	logline_str(&l, "file", certpath);
 	peer_log(&l, "", &pc);
 	logline_fmt(&l, "chain", "%u", conf->nchain);
+	logline_fmt(&l, "key_pid", "%ld", (long)keypid);
 	logline_fmt(&l, "trusted_cas", "%u", conf->nca);
 	logline_fmt(&l, "crls", "%u", conf->ncrl);
 	if (conf->ndeferred > 0)
@@ -171,6 +174,13 @@ pin_free(char *pin)
 		return;
 	explicit_bzero(pin, strlen(pin));
 	free(pin);
+}
+
+/* In the key process, once it has the key: the same --user as ours. */
+static int
+key_setup(void *user, char *err, size_t errlen)
+{
+	return user == NULL ? 0 : privdrop("--user", user, err, errlen);
 }
 
 /* The peer of a connection on stdin, from the socket or the super-server. */
@@ -493,7 +503,26 @@ main(int argc, char *argv[])
 	    sizeof(cabuf));
 
 	/* The token PIN leaves the environment before anything can read it. */
-	f.pin = pin = tlsconf_take_pin();
+	pin = tlsconf_take_pin();
+
+	/*
+	 * The private key: read by a process of its own, which only signs
+	 * for the others; it never enters this process, nor any connection's.
+	 */
+#ifndef MTLS_NO_KEYPROC
+	/* The key process switches to -u first: only root can. */
+	if (o.user != NULL && geteuid() != 0)
+		die(SERVE_FAILED, "--user %s: %s", o.user, strerror(EPERM));
+	if ((f.signer = tlskey_start(f.key, pin, f.strict, key_setup,
+	    (void *)o.user, err, sizeof(err))) == NULL)
+		die(SERVE_USAGE, "%s", err);
+	/* The PIN is the key process's alone. */
+	pin_free(pin);
+	pin = NULL;
+#else
+	/* bench/ only: the key in every process, to measure what it costs. */
+	f.pin = pin;
+#endif
 
 	/* Credentials: once, before any fork; children only read them. */
 	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
@@ -503,10 +532,15 @@ main(int argc, char *argv[])
 	if (o.inetd) {
 		if (o.user != NULL && privdrop("--user", o.user, err, sizeof(err)) < 0)
 			die(SERVE_FAILED, "%s", err);
+		/* This process is the connection's: a channel, no control. */
+		if (tlskey_channel_open(f.signer, err, sizeof(err)) < 0)
+			die(SERVE_FAILED, "%s", err);
+		tlskey_child(f.signer);
 		status = conn_linger(STDIN_FILENO, conn_serve(STDIN_FILENO,
 		    NULL, inetd_peer(peer, sizeof(peer)), 1, conf, &o, NULL,
 		    0));
 		tlsconf_free(conf);
+		tlskey_stop(f.signer);
 		pin_free(pin);
 		return status;
 	}
@@ -522,7 +556,7 @@ main(int argc, char *argv[])
 		    sizeof(err)) < 0)
 			die(SERVE_FAILED, "%s", err);
 	}
-	log_identity(conf, f.cert);
+	log_identity(conf, f.cert, tlskey_pid(f.signer));
 
 	/* Privileges: none needed from here on. */
 	if (o.user != NULL) {
@@ -536,6 +570,7 @@ main(int argc, char *argv[])
 
 	/* Cleanup. */
 	tlsconf_free(conf);
+	tlskey_stop(f.signer);
 	pin_free(pin);
 	return status;
 }

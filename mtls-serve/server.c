@@ -20,6 +20,7 @@
 #include "server.h"
 #include "slots.h"
 #include "timefmt.h"
+#include "tlskey.h"
 
 /*
  * The signals the parent acts on.  They stay blocked and are read from a
@@ -74,6 +75,8 @@ struct children {
 	 */
 	struct slots	*sl;
 	int		 max, n;
+	pid_t		 keypid;	/* the key process */
+	int		 keygone;	/* it has ended: we cannot serve */
 };
 
 /* How many children are still in their handshake (not authenticated). */
@@ -225,6 +228,33 @@ conn_status_name(int status)
 	return "?";
 }
 
+/*
+ * The key process ended: no new handshake can be signed, so the server
+ * stops (open connections still drain).  It never ends on its own while
+ * we run; something killed it.
+ */
+static void
+key_gone(struct children *c, int st)
+{
+	struct logline l;
+	char	 why[128];
+
+	if (WIFSIGNALED(st))
+		snprintf(why, sizeof(why), "key process %ld ended by signal "
+		    "%d (%s)", (long)c->keypid, WTERMSIG(st),
+		    strsignal(WTERMSIG(st)));
+	else
+		snprintf(why, sizeof(why), "key process %ld exited with "
+		    "status %d", (long)c->keypid, WEXITSTATUS(st));
+	logline_begin(&l, 0, "fatal");
+	logline_str(&l, "level", "error");
+	logline_str(&l, "reason", why);
+	logline_fmt(&l, "exit", "%d", 1);
+	logline_emit(&l);
+	c->keypid = 0;
+	c->keygone = 1;
+}
+
 /* Reap every child that has ended; log the ones that did not end well. */
 static void
 reap(struct children *c, enum verbosity v)
@@ -234,6 +264,10 @@ reap(struct children *c, enum verbosity v)
 	int	 st, i;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid == c->keypid) {
+			key_gone(c, st);
+			continue;
+		}
 		for (i = 0; i < c->max; i++)
 			if (c->pid[i] == pid)
 				break;
@@ -273,8 +307,8 @@ reap(struct children *c, enum verbosity v)
 static void
 child(int fd, const struct sockaddr_storage *from, const char *peer,
     unsigned long id, struct listeners *l, const struct tlsconf *conf,
-    const struct serve_opts *o, const sigset_t *mask, struct slots *sl,
-    int slot)
+    struct tlskey *key, const struct serve_opts *o, const sigset_t *mask,
+    struct slots *sl, int slot)
 {
 	struct sigaction sa;
 
@@ -291,6 +325,8 @@ child(int fd, const struct sockaddr_storage *from, const char *peer,
 	sigaction(SIGTERM, &sa, NULL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	listen_close(l);
+	/* Signatures only: the key process's control socket is not ours. */
+	tlskey_child(key);
 	_exit(conn_linger(fd, conn_serve(fd, from, peer, id, conf, o, sl,
 	    slot)));
 }
@@ -302,7 +338,7 @@ child(int fd, const struct sockaddr_storage *from, const char *peer,
  */
 static int
 accept_one(int lfd, struct listeners *l, struct children *c,
-    unsigned long *next_id, const struct tlsconf *conf,
+    unsigned long *next_id, const struct tlsconf *conf, struct tlskey *key,
     const struct serve_opts *o, const sigset_t *mask)
 {
 	struct sockaddr_storage ss;
@@ -365,6 +401,15 @@ accept_one(int lfd, struct listeners *l, struct children *c,
 		conn_refuse(fd, 1);
 		return 0;
 	}
+	/* Its line to the key process, for the handshake's signature. */
+	if (tlskey_channel_open(key, why, sizeof(why)) < 0) {
+		logline_begin(&lg, id, "refused");
+		logline_str(&lg, "peer", peer);
+		logline_str(&lg, "reason", why);
+		logline_emit(&lg);
+		conn_refuse(fd, 1);
+		return 0;
+	}
 	for (i = 0; i < c->max && c->pid[i] != 0; i++)
 		;
 	slots_claim(c->sl, i, ip, peer, 0);
@@ -375,11 +420,13 @@ accept_one(int lfd, struct listeners *l, struct children *c,
 		logline_str(&lg, "reason", strerror(errno));
 		logline_emit(&lg);
 		slots_release(c->sl, i);
+		tlskey_channel_close(key);
 		conn_refuse(fd, 1);
 		return 0;
 	}
 	if (pid == 0)
-		child(fd, &ss, peer, id, l, conf, o, mask, c->sl, i);
+		child(fd, &ss, peer, id, l, conf, key, o, mask, c->sl, i);
+	tlskey_channel_close(key);
 	c->pid[i] = pid;
 	c->id[i] = id;
 	c->n++;
@@ -470,6 +517,7 @@ server_run(struct listeners *l, struct tlsconf **conf,
 		die(SERVE_FAILED, "out of memory");
 	if ((c.sl = slots_new(c.max, err, sizeof(err))) == NULL)
 		die(SERVE_FAILED, "%s", err);
+	c.keypid = tlskey_pid(f->signer);
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
@@ -513,6 +561,10 @@ server_run(struct listeners *l, struct tlsconf **conf,
 			g.chld = 0;
 			reap(&c, o->verbosity);
 		}
+		if (c.keygone) {
+			status = 1;
+			break;
+		}
 		if (g.hup) {
 			g.hup = 0;
 			reload(conf, f);
@@ -522,7 +574,7 @@ server_run(struct listeners *l, struct tlsconf **conf,
 			    (POLLIN | POLLERR | POLLHUP)) == 0)
 				continue;
 			if (accept_one(pfd[i].fd, l, &c, &next_id, *conf,
-			    o, &orig) == 0) {
+			    f->signer, o, &orig) == 0) {
 				backoff = 0;
 				continue;
 			}
