@@ -91,7 +91,7 @@ SERVE_SRC  = mtls-serve/main.c mtls-serve/conn.c mtls-serve/echo.c \
              mtls-serve/listen.c mtls-serve/server.c mtls-serve/allow.c \
              mtls-serve/privdrop.c mtls-serve/exec.c mtls-serve/proxyin.c \
              mtls-serve/slots.c
-SEND_SRC   = mtls-send/main.c mtls-send/explain.c mtls-send/session.c
+SEND_SRC   = mtls-send/main.c mtls-send/explain.c mtls-send/resume.c
 # mtls-certinfo's GnuTLS work lives behind common/tls*, but only it links it.
 CERTINFO_SRC = mtls-certinfo/main.c mtls-certinfo/asn1dump.c \
              mtls-certinfo/json.c mtls-certinfo/probe.c mtls-certinfo/show.c \

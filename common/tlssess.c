@@ -315,25 +315,18 @@ tlssess_client_inspect(const struct tlsconf *c, int fd, const char *name,
 	return client_session(c, fd, name, 0, err, errlen);
 }
 
-/* Wait for what GnuTLS last wanted on fd. */
-static int
-wait_fd(gnutls_session_t s, int fd, int timeout_ms)
+int
+tlssess_wait(struct tlssess *t, int timeout_ms)
 {
 	struct pollfd pfd;
 	int	 r;
 
-	pfd.fd = fd;
-	pfd.events = gnutls_record_get_direction(s) ? POLLOUT : POLLIN;
+	pfd.fd = t->fd;
+	pfd.events = gnutls_record_get_direction(t->s) ? POLLOUT : POLLIN;
 	do
 		r = poll(&pfd, 1, timeout_ms);
 	while (r < 0 && errno == EINTR);
 	return r < 0 ? -1 : r;
-}
-
-int
-tlssess_wait(struct tlssess *t, int timeout_ms)
-{
-	return wait_fd(t->s, t->fd, timeout_ms);
 }
 
 static int
@@ -527,36 +520,21 @@ tlssess_check_deferred(struct tlssess *t)
 	return -1;
 }
 
-/* gnutls_bye() within timeout_ms: 0, or a GnuTLS error code. */
-static int
-bye(gnutls_session_t s, int fd, int timeout_ms)
+int
+tlssess_bye(struct tlssess *t, int timeout_ms)
 {
 	long long deadline = timefmt_monotonic_ms() + timeout_ms;
 	int	 ret;
 
 	for (;;) {
-		ret = gnutls_bye(s, GNUTLS_SHUT_WR);
+		ret = gnutls_bye(t->s, GNUTLS_SHUT_WR);
+		if (ret == 0)
+			return 0;
 		if (ret != GNUTLS_E_AGAIN && ret != GNUTLS_E_INTERRUPTED)
-			return ret;
-		if (wait_fd(s, fd, remaining(deadline)) <= 0)
-			return GNUTLS_E_TIMEDOUT;
+			return fail(t, TLSSESS_FAILED, ret);
+		if (tlssess_wait(t, remaining(deadline)) <= 0)
+			return fail(t, TLSSESS_TIMEOUT, 0);
 	}
-}
-
-int
-tlssess_bye(struct tlssess *t, int timeout_ms)
-{
-	int	 ret = bye(t->s, t->fd, timeout_ms);
-
-	if (ret == GNUTLS_E_TIMEDOUT)
-		return fail(t, TLSSESS_TIMEOUT, 0);
-	return ret < 0 ? fail(t, TLSSESS_FAILED, ret) : 0;
-}
-
-int
-tlssess_gnutls_bye(struct gnutls_session_int *s, int fd, int timeout_ms)
-{
-	return bye(s, fd, timeout_ms) < 0 ? -1 : 0;
 }
 
 /* A record call's result r, as what happened, the bytes in *done. */
@@ -838,16 +816,4 @@ const struct tlssess_certreq *
 tlssess_certreq(const struct tlssess *t)
 {
 	return &t->req;
-}
-
-struct gnutls_session_int *
-tlssess_gnutls(struct tlssess *t)
-{
-	return t->s;
-}
-
-void
-tlssess_take_error(struct tlssess *t, int code)
-{
-	fail(t, TLSSESS_FAILED, code);
 }

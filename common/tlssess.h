@@ -247,20 +247,4 @@ const struct tlssess_certreq *tlssess_certreq(const struct tlssess *t);
  */
 const char *tlssess_not_tls(const struct tlssess *t, char *buf, size_t n);
 
-/*
- * Transitional, for the pump until it reads and writes through tlssess:
- * the GnuTLS session inside (its type is GnuTLS's gnutls_session_t).
- */
-struct gnutls_session_int *tlssess_gnutls(struct tlssess *t);
-
-/* Transitional, for the pump: tlssess_bye() on a GnuTLS session. */
-int	 tlssess_gnutls_bye(struct gnutls_session_int *s, int fd,
-	    int timeout_ms);
-
-/*
- * Transitional, with tlssess_gnutls(): take an error code the pump met
- * in the session, so that tlssess_error() and tlssess_why() describe it.
- */
-void	 tlssess_take_error(struct tlssess *t, int code);
-
 #endif

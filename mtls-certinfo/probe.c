@@ -4,6 +4,7 @@
 
 #include "addr.h"
 #include "connect.h"
+#include "exit.h"
 #include "probe.h"
 #include "tlschain.h"
 #include "timefmt.h"
@@ -111,7 +112,7 @@ server_verdict(struct tlssess *t, int timeout_ms, struct probe *p)
 	read_verdict(t, now + timeout_ms, p);
 }
 
-int
+enum certinfo_exit
 probe_run(const char *target, const struct tlsconf *conf,
     const char *servername, int timeout_ms, struct probe *p,
     struct certlist *l, char *err, size_t errlen)
@@ -123,25 +124,26 @@ probe_run(const char *target, const struct tlsconf *conf,
 	const unsigned char *der;
 	size_t	 len;
 	unsigned int n, first;
-	int	 fd, rv = 3;
+	enum certinfo_exit rv = CERTINFO_CONNECT;
+	int	 fd;
 
 	memset(p, 0, sizeof(*p));
 	tlsconf_counts(conf, &cc);
 	if (addr_parse(target, DEFAULT_PORT, 0, &a, err, errlen) < 0 ||
 	    addr_connectable(&a, target, err, errlen) < 0)
-		return 2;
+		return CERTINFO_USAGE;
 	if (a.host[0] == '\0')
 		snprintf(a.host, sizeof(a.host), "localhost");
 	if (servername == NULL)
 		servername = a.host;
 	if ((fd = connect_to(&a, timeout_ms, 0, p->peer, sizeof(p->peer), err,
 	    errlen)) < 0)
-		return 3;
+		return CERTINFO_CONNECT;
 	if ((t = tlssess_client_inspect(conf, fd, servername, p->error,
 	    sizeof(p->error))) == NULL) {
 		snprintf(err, errlen, "%s: %s", p->peer, p->error);
 		close(fd);
-		return 3;
+		return CERTINFO_CONNECT;
 	}
 	if (tlssess_handshake(t, timeout_ms) == 0) {
 		p->handshake_ok = 1;
@@ -176,7 +178,7 @@ probe_run(const char *target, const struct tlsconf *conf,
 		    p->peer, p->handshake_ok ? "" : ": ", p->error);
 		goto out;
 	}
-	rv = 0;
+	rv = CERTINFO_OK;
 out:
 	if (p->handshake_ok && !p->verdict_known)
 		tlssess_bye(t, BYE_MS);

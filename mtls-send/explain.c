@@ -1,8 +1,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "exit.h"
 #include "explain.h"
-#include "send.h"
 #include "textesc.h"
 #include "tlssess.h"
 #include "tlsx509.h"
@@ -50,7 +50,7 @@ cert_names(const struct x509_facts *f, char *out, size_t n)
 		cat(out, n, "%s", "no names");
 }
 
-int
+enum send_exit
 explain_identity(struct tlssess *t, const char *name, char *msg, size_t n)
 {
 	const struct x509_facts *f;
@@ -116,7 +116,7 @@ accepted_issuers(const struct tlssess_certreq *req, char *msg, size_t n)
 }
 
 /* The server sent a fatal alert: what that most likely means. */
-static int
+static enum send_exit
 explain_alert(struct tlssess *t, const struct tlssess_certreq *req,
     char *msg, size_t n)
 {
@@ -189,7 +189,7 @@ explain_alert(struct tlssess *t, const struct tlssess_certreq *req,
 	return SEND_REFUSED;
 }
 
-int
+enum send_exit
 explain_failure(struct tlssess *t, const char *name, char *msg, size_t n)
 {
 	const struct tlssess_certreq *req = tlssess_certreq(t);

@@ -10,22 +10,24 @@
 
 #include <stddef.h>
 
+#include "exit.h"
+
 struct tlssess;
 
 /*
  * Fill msg with the reason the last failure of t (tlssess_error()) ended
  * it, given what the server's certificate request asked and the name we
- * expected (name).  Returns the exit status (enum send_status).
+ * expected (name).  Returns the exit status it means.
  */
-int	 explain_failure(struct tlssess *t, const char *name, char *msg,
-	    size_t n);
+enum send_exit explain_failure(struct tlssess *t, const char *name,
+	    char *msg, size_t n);
 
 /*
  * Fill msg with why the server's certificate was not accepted (the last
  * failure of t was TLSSESS_VERIFY).  Certificate text in msg is escaped.
  * Returns SEND_IDENTITY.
  */
-int	 explain_identity(struct tlssess *t, const char *name, char *msg,
-	    size_t n);
+enum send_exit explain_identity(struct tlssess *t, const char *name,
+	    char *msg, size_t n);
 
 #endif

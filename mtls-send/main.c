@@ -21,10 +21,10 @@
 #include "connect.h"
 #include "credpath.h"
 #include "diag.h"
+#include "exit.h"
 #include "explain.h"
 #include "pump.h"
-#include "send.h"
-#include "session.h"
+#include "resume.h"
 #include "textesc.h"
 #include "timefmt.h"
 #include "tlsconf.h"
@@ -43,7 +43,7 @@
 #define STOP_BYE_MS	2000	/* a signal's close_notify: quickly */
 #define END_MS		1000	/* for the server's TCP end after ours */
 
-#define MAX_PINS	SESSION_PINS_MAX
+#define MAX_PINS	RESUME_PINS_MAX
 #define MAX_CRLS	16
 
 enum { OPT_CRL = 256, OPT_PIN, OPT_REQUIRE_OCSP, OPT_SESSION, OPT_STRICT };
@@ -203,7 +203,7 @@ pin_parse(const char *text, char out[45], char *err, size_t errlen)
  * "revoked" response already failed the handshake.  Returns SEND_OK, or
  * SEND_IDENTITY with the reason in err.
  */
-static int
+static enum send_exit
 check_extra(struct tlssess *t, const struct tlsconf *conf, char pins[][45],
     int npins, int require_ocsp, enum tlssess_alert *alert, char *err,
     size_t errlen)
@@ -301,7 +301,7 @@ end_program(struct child *c, const struct pump *p, int status, int verbose)
 	if (status != SEND_OK)
 		return status;
 	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
+		return SEND_SIGNAL + WTERMSIG(st);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : SEND_NETWORK;
 }
 
@@ -334,7 +334,7 @@ main(int argc, char *argv[])
 	const char *target = DEFAULT_TARGET, *name = NULL;
 	const char *crls[MAX_CRLS];
 	char	 pins[MAX_PINS][45], **prog = NULL;
-	struct session_file sf = { NULL, "", 0, NULL, 0 };
+	struct resume_file sf = { NULL, "", 0, NULL, 0 };
 	enum tlssess_alert alert;
 	sigset_t waitmask;
 	char	 hostport[ADDR_HOSTMAX + ADDR_PORTMAX + 4];
@@ -473,9 +473,9 @@ main(int argc, char *argv[])
 	f.ca = find_default(f.ca, DEFAULT_CA, "-C FILE", cabuf, sizeof(cabuf));
 	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
 		die(SEND_USAGE, "%s", err);
-	if (sf.path != NULL && (session_trust(&sf, conf, f.priority, pins,
+	if (sf.path != NULL && (resume_trust(&sf, conf, f.priority, pins,
 	    npins, require_ocsp, name, err, sizeof(err)) < 0 ||
-	    session_load(&sf, name, verbose, err, sizeof(err)) < 0))
+	    resume_load(&sf, name, verbose, err, sizeof(err)) < 0))
 		die(SEND_USAGE, "%s", err);
 
 	/* Connect and handshake. */
@@ -484,7 +484,7 @@ main(int argc, char *argv[])
 		die(SEND_NETWORK, "%s", err);
 	if ((t = tlssess_client(conf, fd, name, err, sizeof(err))) == NULL)
 		die(SEND_NETWORK, "%s: %s", peer, err);
-	session_offer(&sf, t, verbose);
+	resume_offer(&sf, t, verbose);
 	if (tlssess_handshake(t, timeout_s * 1000) < 0) {
 		status = explain_failure(t, name, err, sizeof(err));
 		/* Tell the server why we refuse it, as gnutls-cli does. */
@@ -525,22 +525,17 @@ main(int argc, char *argv[])
 	 * our input still goes out.  TLS 1.2's close_notify ends both.
 	 */
 	memset(&p, 0, sizeof(p));
-	p.s = tlssess_gnutls(t);
+	p.s = t;
 	p.sock = fd;
-	p.in_fd = prog ? c.from_fd : STDIN_FILENO;
-	p.out_fd = prog ? c.to_fd : STDOUT_FILENO;
 	p.idle_ms = idle_s * 1000;
-	p.stop_at_peer_eof = prog == NULL;
-	p.half_close = ti.tls13;
-	p.close_out = prog != NULL;
-	p.out_nonblock = prog != NULL;
-	p.out_may_close = prog != NULL;
-	p.exit_fd = prog ? c.exit_fd : 0;
-	p.exit_pid = prog ? c.pid : 0;
 	p.stop = &stop_signal;
 	p.sigmask = &waitmask;
+	if (prog != NULL)
+		pump_program(&p, &c, 0);
+	else
+		pump_stdio(&p, STDIN_FILENO, STDOUT_FILENO);
 	status = SEND_OK;
-	switch (pump_run(&p)) {
+	switch (p.end) {
 	case PUMP_DONE:
 		if (p.unsent > 0) {
 			warn("%s: server closed the connection before all "
@@ -560,8 +555,7 @@ main(int argc, char *argv[])
 		 * With TLS 1.3 the server judges our certificate after our
 		 * handshake is done: its refusal arrives here.
 		 */
-		tlssess_take_error(t, p.tls_err);
-		if (tlssess_error(t) == TLSSESS_ALERT && p.bytes_in == 0) {
+		if (p.tls_err == TLSSESS_ALERT && p.bytes_in == 0) {
 			status = explain_failure(t, name, err, sizeof(err));
 			warn("%s: %s", peer, err);
 			break;
@@ -587,7 +581,7 @@ main(int argc, char *argv[])
 	case PUMP_STOPPED:
 		/* Asked to end: the server still hears a clean end. */
 		tlssess_bye(t, STOP_BYE_MS);
-		status = 128 + stop_signal;
+		status = SEND_SIGNAL + stop_signal;
 		break;
 	case PUMP_PROGRAM_KILLED:
 		/* Without close_notify: the server must not see a clean end. */
@@ -609,7 +603,7 @@ main(int argc, char *argv[])
 		warn("%llu bytes sent, %llu received, closed with close_notify",
 		    p.bytes_out, p.bytes_in);
 	if (sf.path != NULL && status == SEND_OK)
-		session_save(&sf, name, t, verbose);
+		resume_save(&sf, name, t, verbose);
 	if (prog != NULL && p.unread > 0)
 		warn("%s: did not read the last %llu bytes of replies", prog[0],
 		    p.unread);

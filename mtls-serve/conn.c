@@ -13,6 +13,7 @@
 #include "conn.h"
 #include "echo.h"
 #include "exec.h"
+#include "exit.h"
 #include "logline.h"
 #include "proxyin.h"
 #include "pump.h"
@@ -20,8 +21,6 @@
 #include "tlssess.h"
 #include "tlsx509.h"
 
-/* How long a last close_notify may take when the peer does not read. */
-#define BYE_MS	1000
 /* Keepalive probes after 60 s of silence, every 15 s, 4 unanswered: gone. */
 #define KEEPALIVE_IDLE_S	60
 #define KEEPALIVE_INTVL_S	15
@@ -224,38 +223,6 @@ proxy_header(int fd, const struct sockaddr_storage *from, const char *peer,
 	return CONN_OK;
 }
 
-/* The echo: the client's data, decorated or raw, back to it. */
-static int
-echo_run(struct tlssess *t, int fd, const char *peer,
-    const struct serve_opts *o, struct pump *p, struct echo *e)
-{
-	struct pump_xform x;
-
-	memset(p, 0, sizeof(*p));
-	x = echo_xform(e, peer, o->raw);
-	p->s = tlssess_gnutls(t);
-	p->sock = fd;
-	p->in_fd = p->out_fd = -1;
-	p->xform = &x;
-	p->idle_ms = o->timeout_s * 1000;
-	switch (pump_run(p)) {
-	case PUMP_DONE:
-		return CONN_OK;
-	case PUMP_PEER_VANISHED:
-		if (!term_seen)
-			return CONN_BROKEN;
-		/* Our own shutdown(SHUT_RD), not the peer: say goodbye. */
-		tlssess_bye(t, BYE_MS);
-		return CONN_OK;
-	case PUMP_TIMEOUT:
-		/* A close_notify still tells the client it was not cut off. */
-		tlssess_bye(t, BYE_MS);
-		return CONN_TIMEOUT;
-	default:
-		return CONN_BROKEN;
-	}
-}
-
 /*
  * TCP keepalive: with -t 0 (no idle limit) a peer that vanished without a
  * FIN or RST would otherwise hold its process for ever.
@@ -412,17 +379,15 @@ conn_serve(int fd, const struct sockaddr_storage *from, const char *peer,
 		if (term_seen)
 			status = CONN_BROKEN;
 	} else
-		status = echo_run(t, fd, peer, o, &p, &e);
+		status = echo_run(t, fd, peer, o, &term_seen, &p, &e);
 
 	if (o->verbosity >= LOG_NORMAL || status != CONN_OK) {
 		logline_begin(&l, id, "closed");
 		logline_str(&l, "end", term_seen ? "shutdown" :
 		    pump_end_name(p.end));
 		/* Our own shutdown(2) is not the peer's doing. */
-		if (p.tls_err != 0 && !term_seen) {
-			tlssess_take_error(t, p.tls_err);
+		if (p.tls_err != TLSSESS_OK && !term_seen)
 			logline_str(&l, "reason", tlssess_why(t));
-		}
 		if (p.reneg_refused)
 			logline_str(&l, "renegotiation", "refused");
 		logline_fmt(&l, "bytes_in", "%llu", p.bytes_in);

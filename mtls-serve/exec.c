@@ -16,6 +16,7 @@
 #include "child.h"
 #include "diag.h"
 #include "exec.h"
+#include "exit.h"
 #include "logline.h"
 #include "privdrop.h"
 #include "timefmt.h"
@@ -94,7 +95,6 @@ exec_run(struct tlssess *t, int fd, const char *rule,
 	struct sockaddr_storage ls, rs;
 	socklen_t llen = sizeof(ls), rlen = sizeof(rs);
 	struct tlsenv e;
-	struct tlssess_info ti;
 	struct child c;
 	struct logline l;
 	char	 lip[ADDR_STRMAX], lport[16], rip[ADDR_STRMAX], rport[16];
@@ -151,22 +151,12 @@ exec_run(struct tlssess *t, int fd, const char *rule,
 	 * closed; in TLS 1.3 it closes our direction only (RFC 8446 6.1).
 	 */
 	memset(p, 0, sizeof(*p));
-	p->s = tlssess_gnutls(t);
+	p->s = t;
 	p->sock = fd;
-	p->in_fd = c.from_fd;
-	p->out_fd = c.to_fd;
-	p->close_out = 1;
-	p->out_nonblock = 1;
-	p->out_may_close = 1;
-	/* Without a pidfd the program's exit is not seen: do not wait for it. */
-	tlssess_info(t, &ti);
-	p->hold_bye = !ti.tls13 && c.exit_fd > 0;
-	p->exit_fd = c.exit_fd;
-	p->exit_pid = c.pid;
 	p->idle_ms = o->timeout_s * 1000;
 	/* The server's shutdown cuts the program off: no close_notify. */
 	p->stop = stop;
-	pump_run(p);
+	pump_program(p, &c, 1);
 	close(c.from_fd);
 	if (!p->out_closed)
 		close(c.to_fd);

@@ -11,7 +11,7 @@
 
 #include "proxyhdr.h"
 #include "pump.h"
-#include "serve.h"
+#include "opts.h"
 
 struct tlssess;
 

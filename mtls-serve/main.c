@@ -22,10 +22,11 @@
 #include "cli.h"
 #include "credpath.h"
 #include "diag.h"
+#include "exit.h"
 #include "listen.h"
 #include "logline.h"
+#include "opts.h"
 #include "privdrop.h"
-#include "serve.h"
 #include "server.h"
 #include "tlsconf.h"
 #include "tlskey.h"
@@ -163,7 +164,7 @@ find_default(const char *given, const char *name, const char *flag,
 	if (given != NULL)
 		return given;
 	if (credpath_find(name, flag, buf, n, err, sizeof(err)) < 0)
-		die(2, "%s", err);
+		die(SERVE_USAGE, "%s", err);
 	return buf;
 }
 
@@ -314,11 +315,11 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case OPT_ALLOW:
 			if (o.nallow == SERVE_MAX_RULES)
-				die(2, "--allow: at most %d rules",
+				die(SERVE_USAGE, "--allow: at most %d rules",
 				    SERVE_MAX_RULES);
 			if (allow_parse(optarg, &o.allow[o.nallow], err,
 			    sizeof(err)) < 0)
-				die(2, "%s", err);
+				die(SERVE_USAGE, "%s", err);
 			o.nallow++;
 			break;
 		case 'C':
@@ -326,7 +327,7 @@ main(int argc, char *argv[])
 			break;
 		case OPT_CRL:
 			if (f.ncrls == SERVE_MAX_CRLS)
-				die(2, "--crl: at most %d files",
+				die(SERVE_USAGE, "--crl: at most %d files",
 				    SERVE_MAX_CRLS);
 			crls[f.ncrls++] = optarg;
 			break;
@@ -345,12 +346,12 @@ main(int argc, char *argv[])
 			break;
 		case OPT_PROXY_FROM:
 			if (o.nproxy_from == SERVE_MAX_PROXY_FROM)
-				die(2, "--proxy-from: at most %d blocks",
-				    SERVE_MAX_PROXY_FROM);
+				die(SERVE_USAGE, "--proxy-from: at most %d "
+				    "blocks", SERVE_MAX_PROXY_FROM);
 			if (addr_cidr_parse(optarg,
 			    &o.proxy_from[o.nproxy_from], err,
 			    sizeof(err)) < 0)
-				die(2, "--proxy-from %s", err);
+				die(SERVE_USAGE, "--proxy-from %s", err);
 			o.nproxy_from++;
 			break;
 		case OPT_REUSEPORT:
@@ -385,7 +386,7 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			cli_help(synopsis, options_help);
-			return 0;
+			return SERVE_OK;
 		case 'i':
 			o.inetd = 1;
 			break;
@@ -394,8 +395,8 @@ main(int argc, char *argv[])
 			break;
 		case 'l':
 			if (nlisten == LISTEN_MAX)
-				die(2, "--listen: at most %d addresses",
-				    LISTEN_MAX);
+				die(SERVE_USAGE, "--listen: at most %d "
+				    "addresses", LISTEN_MAX);
 			listen_at[nlisten++] = optarg;
 			break;
 		case 'm':
@@ -415,7 +416,7 @@ main(int argc, char *argv[])
 			break;
 		case 'V':
 			cli_version();
-			return 0;
+			return SERVE_OK;
 		case 'v':
 			o.verbosity = LOG_VERBOSE;
 			break;
@@ -429,16 +430,16 @@ main(int argc, char *argv[])
 	/* A key for --ticket-key, on stdout: nothing else to do. */
 	if (genkey) {
 		if (argc > 0)
-			die(2, "--generate-ticket-key takes no other "
+			die(SERVE_USAGE, "--generate-ticket-key takes no other "
 			    "arguments");
 		if (tlsconf_ticket_key_generate(key, sizeof(key), err,
 		    sizeof(err)) < 0)
-			die(1, "--generate-ticket-key: %s", err);
+			die(SERVE_FAILED, "--generate-ticket-key: %s", err);
 		printf("%s\n", key);
 		explicit_bzero(key, sizeof(key));
 		if (fflush(stdout) != 0 || ferror(stdout))
-			die(1, "stdout: write error");
-		return 0;
+			die(SERVE_FAILED, "stdout: write error");
+		return SERVE_OK;
 	}
 
 	/* The log's destination first: nothing may reach an inetd client. */
@@ -447,41 +448,42 @@ main(int argc, char *argv[])
 
 	/* Sanity checks. */
 	if (argc > 0 && strcmp(argv[-1], "--") != 0)
-		die(2, "unexpected argument \"%s\" (to run a program, put -- "
-		    "before it)", argv[0]);
+		die(SERVE_USAGE, "unexpected argument \"%s\" (to run a program, "
+		    "put -- before it)", argv[0]);
 	if (argc > 0)
 		o.prog = argv;
 	if (o.max_startups > o.max_conns)
-		die(2, "--max-startups %d exceeds --max-conns %d (lower it, or "
-		    "raise -m)", o.max_startups, o.max_conns);
+		die(SERVE_USAGE, "--max-startups %d exceeds --max-conns %d "
+		    "(lower it, or raise -m)", o.max_startups, o.max_conns);
 	if (o.max_startups == 0)
 		o.max_startups = o.max_conns < DEFAULT_MAX_STARTUPS ?
 		    o.max_conns : DEFAULT_MAX_STARTUPS;
 	if (o.nproxy_from > 0 && !o.proxy)
-		die(2, "--proxy-from needs --proxy-protocol");
+		die(SERVE_USAGE, "--proxy-from needs --proxy-protocol");
 	if (o.reuseport && o.inetd)
-		die(2, "--reuseport cannot be combined with -i (there is no "
-		    "socket to bind)");
+		die(SERVE_USAGE, "--reuseport cannot be combined with -i (there "
+		    "is no socket to bind)");
 	if (o.exec_user != NULL && o.prog == NULL)
-		die(2, "--exec-user needs a program to run (-- PROGRAM)");
+		die(SERVE_USAGE, "--exec-user needs a program to run "
+		    "(-- PROGRAM)");
 	if (o.exec_user != NULL && o.user != NULL)
-		die(2, "--exec-user cannot be combined with --user (switching "
-		    "users per connection needs root)");
+		die(SERVE_USAGE, "--exec-user cannot be combined with --user "
+		    "(switching users per connection needs root)");
 	if (o.exec_user != NULL && geteuid() != 0)
-		die(2, "--exec-user %s: needs root", o.exec_user);
+		die(SERVE_USAGE, "--exec-user %s: needs root", o.exec_user);
 	if (o.exec_user != NULL && privdrop_check("--exec-user", o.exec_user,
 	    err, sizeof(err)) < 0)
-		die(2, "%s", err);
+		die(SERVE_USAGE, "%s", err);
 	if (nlisten == 0)
 		listen_at[nlisten++] = DEFAULT_LISTEN;
 	for (i = 0; i < nlisten; i++)
 		if (addr_parse(listen_at[i], DEFAULT_PORT, 1, &a, err,
 		    sizeof(err)) < 0)
-			die(2, "--listen %s", err);
+			die(SERVE_USAGE, "--listen %s", err);
 	if (o.user != NULL && privdrop_check("--user", o.user, err, sizeof(err)) < 0)
-		die(2, "%s", err);
+		die(SERVE_USAGE, "%s", err);
 	if (o.prog != NULL && child_check(o.prog[0], err, sizeof(err)) < 0)
-		die(2, "%s", err);
+		die(SERVE_USAGE, "%s", err);
 
 	/* Writing to a vanished peer must be an error, not a death. */
 	cli_ignore_sigpipe();
@@ -525,15 +527,15 @@ main(int argc, char *argv[])
 
 	/* Credentials: once, before any fork; children only read them. */
 	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
-		die(2, "%s", err);
+		die(SERVE_USAGE, "%s", err);
 
 	/* One connection on stdin (a super-server accepted it). */
 	if (o.inetd) {
 		if (o.user != NULL && privdrop("--user", o.user, err, sizeof(err)) < 0)
-			die(1, "%s", err);
+			die(SERVE_FAILED, "%s", err);
 		/* This process is the connection's: a channel, no control. */
 		if (tlskey_channel_open(f.signer, err, sizeof(err)) < 0)
-			die(1, "%s", err);
+			die(SERVE_FAILED, "%s", err);
 		tlskey_child(f.signer);
 		status = conn_linger(STDIN_FILENO, conn_serve(STDIN_FILENO,
 		    NULL, inetd_peer(peer, sizeof(peer)), 1, conf, &o, NULL,
@@ -546,21 +548,21 @@ main(int argc, char *argv[])
 
 	/* Bind, or take the sockets a service manager passed. */
 	if ((ret = listen_inherited(&l, err, sizeof(err))) < 0)
-		die(2, "%s", err);
+		die(SERVE_USAGE, "%s", err);
 	for (i = 0; ret == 0 && i < nlisten; i++) {
 		/* Parsed above; each -l adds its sockets. */
 		addr_parse(listen_at[i], DEFAULT_PORT, 1, &a, err,
 		    sizeof(err));
 		if (listen_open(&a, o.reuseport, &l, err,
 		    sizeof(err)) < 0)
-			die(1, "%s", err);
+			die(SERVE_FAILED, "%s", err);
 	}
 	log_identity(conf, f.cert, tlskey_pid(f.signer));
 
 	/* Privileges: none needed from here on. */
 	if (o.user != NULL) {
 		if (privdrop("--user", o.user, err, sizeof(err)) < 0)
-			die(1, "%s", err);
+			die(SERVE_FAILED, "%s", err);
 		log_user(o.user);
 	}
 

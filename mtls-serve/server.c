@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "conn.h"
 #include "diag.h"
+#include "exit.h"
 #include "logline.h"
 #include "server.h"
 #include "slots.h"
@@ -497,7 +498,7 @@ drain(struct children *c, int ms, enum verbosity v, struct sigs *g)
 	}
 }
 
-int
+enum serve_exit
 server_run(struct listeners *l, struct tlsconf **conf,
     const struct tlsconf_files *f, const struct serve_opts *o)
 {
@@ -508,7 +509,7 @@ server_run(struct listeners *l, struct tlsconf **conf,
 	sigset_t block, orig;
 	unsigned long next_id = 1;
 	long long resume = 0, now;
-	int	 i, r, e, status = 0, backoff = 0, wait_ms;
+	int	 i, r, e, status = SERVE_OK, backoff = 0, wait_ms;
 	char	 err[256];
 
 	memset(&c, 0, sizeof(c));
@@ -516,9 +517,9 @@ server_run(struct listeners *l, struct tlsconf **conf,
 	c.pid = calloc((size_t)c.max, sizeof(*c.pid));
 	c.id = calloc((size_t)c.max, sizeof(*c.id));
 	if (c.pid == NULL || c.id == NULL)
-		die(1, "out of memory");
+		die(SERVE_FAILED, "out of memory");
 	if ((c.sl = slots_new(c.max, err, sizeof(err))) == NULL)
-		die(1, "%s", err);
+		die(SERVE_FAILED, "%s", err);
 	c.keypid = tlskey_pid(f->signer);
 
 	sigemptyset(&block);
@@ -529,7 +530,7 @@ server_run(struct listeners *l, struct tlsconf **conf,
 	sigprocmask(SIG_BLOCK, &block, &orig);
 	memset(&g, 0, sizeof(g));
 	if ((g.fd = signalfd(-1, &block, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
-		die(1, "signalfd: %s", strerror(errno));
+		die(SERVE_FAILED, "signalfd: %s", strerror(errno));
 
 	for (i = 0; i < l->n; i++) {
 		pfd[i].fd = l->fd[i];
@@ -554,7 +555,7 @@ server_run(struct listeners *l, struct tlsconf **conf,
 			logline_begin(&lg, 0, "error");
 			logline_str(&lg, "reason", strerror(e));
 			logline_emit(&lg);
-			status = 1;
+			status = SERVE_FAILED;
 			break;
 		}
 		sigs_read(&g);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "asn1dump.h"
-#include "report.h"
+#include "show.h"
 #include "tlsfacts.h"
 #include "tlsload.h"
 

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "diag.h"
-#include "session.h"
+#include "resume.h"
 #include "tlsconf.h"
 #include "tlssess.h"
 
@@ -17,11 +17,11 @@
 #define SESSION_MAX	(64 * 1024)
 
 int
-session_trust(struct session_file *sf, const struct tlsconf *conf,
+resume_trust(struct resume_file *sf, const struct tlsconf *conf,
     const char *priority, char pins[][45], int npins, int require_ocsp,
     const char *name, char *err, size_t errlen)
 {
-	const char *extra[SESSION_PINS_MAX + 4];
+	const char *extra[RESUME_PINS_MAX + 4];
 	char	 why[256];
 	size_t	 n = 0;
 	int	 i;
@@ -34,7 +34,7 @@ session_trust(struct session_file *sf, const struct tlsconf *conf,
 	 */
 	extra[n++] = "priority";
 	extra[n++] = priority ? priority : "";
-	for (i = 0; i < npins && i < SESSION_PINS_MAX; i++)
+	for (i = 0; i < npins && i < RESUME_PINS_MAX; i++)
 		extra[n++] = pins[i];
 	extra[n++] = require_ocsp ? "ocsp" : "no-ocsp";
 	extra[n++] = name;
@@ -66,7 +66,7 @@ read_some(int fd, unsigned char *buf, size_t cap)
 }
 
 int
-session_load(struct session_file *sf, const char *name, int verbose,
+resume_load(struct resume_file *sf, const char *name, int verbose,
     char *err, size_t errlen)
 {
 	unsigned char *data, *nl;
@@ -152,7 +152,7 @@ out:
 }
 
 void
-session_offer(struct session_file *sf, struct tlssess *t, int verbose)
+resume_offer(struct resume_file *sf, struct tlssess *t, int verbose)
 {
 	char	 err[256];
 
@@ -167,7 +167,7 @@ session_offer(struct session_file *sf, struct tlssess *t, int verbose)
 }
 
 void
-session_save(const struct session_file *sf, const char *name,
+resume_save(const struct resume_file *sf, const char *name,
     struct tlssess *t, int verbose)
 {
 	unsigned char *data;

@@ -1,8 +1,9 @@
 /*
- * report: all that one run of mtls-certinfo found, for the printers.
+ * show: print all that one run of mtls-certinfo found (the report), as
+ * text or JSON.
  */
-#ifndef MTLS_REPORT_H
-#define MTLS_REPORT_H
+#ifndef MTLS_SHOW_H
+#define MTLS_SHOW_H
 
 #include <time.h>
 
