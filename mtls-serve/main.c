@@ -513,10 +513,10 @@ main(int argc, char *argv[])
 #ifndef MTLS_NO_KEYPROC
 	/* The key process switches to -u first: only root can. */
 	if (o.user != NULL && geteuid() != 0)
-		die(1, "--user %s: %s", o.user, strerror(EPERM));
+		die(SERVE_FAILED, "--user %s: %s", o.user, strerror(EPERM));
 	if ((f.signer = tlskey_start(f.key, pin, f.strict, key_setup,
 	    (void *)o.user, err, sizeof(err))) == NULL)
-		die(2, "%s", err);
+		die(SERVE_USAGE, "%s", err);
 	/* The PIN is the key process's alone. */
 	pin_free(pin);
 	pin = NULL;
