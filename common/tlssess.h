@@ -4,15 +4,14 @@
  * Shaped like libtls's struct tls: opaque, answering through accessors,
  * with the last failure kept in the session (tlssess_error(),
  * tlssess_why()) instead of library error codes handed to the caller.
- * Functions that can fail return -1 (or NULL) and record why.
+ * Functions that can fail return -1 (or NULL, or TLSSESS_IO_FAILED) and
+ * record why.  Only common/tls*.c see GnuTLS (tls_int.h).
  *
  * The socket is put in non-blocking mode: every wait is a poll(2) with a
  * deadline, so no peer can hold a process by saying nothing.
  */
 #ifndef MTLS_TLSSESS_H
 #define MTLS_TLSSESS_H
-
-#include <sys/types.h>
 
 #include <stddef.h>
 
