@@ -177,12 +177,14 @@ pin_free(char *pin)
 	free(pin);
 }
 
+#ifndef MTLS_NO_KEYPROC
 /* In the key process, once it has the key: the same --user as ours. */
 static int
 key_setup(void *user, char *err, size_t errlen)
 {
 	return user == NULL ? 0 : privdrop("--user", user, err, errlen);
 }
+#endif
 
 /* The peer of a connection on stdin, from the socket or the super-server. */
 static const char *
