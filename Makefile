@@ -84,17 +84,18 @@ MTLS_LDFLAGS = -Wl,-z,now -Wl,-z,relro $(SANFLAGS) $(LDFLAGS)
 MTLS_LIBS  = $(shell $(PKG_CONFIG) --libs $(PKGS)) $(LIBS)
 
 COMMON_SRC = common/addr.c common/keymsg.c common/tlskey.c common/tlskeyd.c common/proxyhdr.c common/cli.c common/connect.c common/credpath.c common/diag.c common/fileio.c common/logline.c \
-             common/peer.c common/pump.c common/timefmt.c common/tlsconf.c \
-             common/tlssess.c common/verify.c common/tlsenv.c common/child.c \
+             common/tlsx509.c common/pump.c common/timefmt.c common/tlsconf.c \
+             common/tlssess.c common/tlsverify.c common/tlsenv.c common/child.c \
              common/textesc.c
 SERVE_SRC  = mtls-serve/main.c mtls-serve/conn.c mtls-serve/echo.c \
              mtls-serve/listen.c mtls-serve/server.c mtls-serve/allow.c \
              mtls-serve/privdrop.c mtls-serve/exec.c mtls-serve/proxyin.c \
              mtls-serve/slots.c
-SEND_SRC   = mtls-send/main.c mtls-send/explain.c mtls-send/session.c
+SEND_SRC   = mtls-send/main.c mtls-send/explain.c mtls-send/resume.c
+# mtls-certinfo's GnuTLS work lives behind common/tls*, but only it links it.
 CERTINFO_SRC = mtls-certinfo/main.c mtls-certinfo/asn1dump.c \
-             mtls-certinfo/chain.c mtls-certinfo/facts.c mtls-certinfo/json.c \
-             mtls-certinfo/load.c mtls-certinfo/probe.c mtls-certinfo/show.c
+             mtls-certinfo/json.c mtls-certinfo/probe.c mtls-certinfo/show.c \
+             common/tlschain.c common/tlsfacts.c common/tlsload.c
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/obj/%.o)
 SERVE_OBJ  = $(SERVE_SRC:%.c=$(B)/obj/%.o)

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
 #include <gnutls/ocsp.h>
 #include <gnutls/pkcs11.h>
 #include <gnutls/x509.h>
@@ -13,9 +14,9 @@
 #include "diag.h"
 #include "fileio.h"
 #include "timefmt.h"
-#include "tlsconf.h"
+#include "tls_int.h"
+#include "tlsfile.h"
 #include "tlskey.h"
-#include "tlssess.h"
 
 #define PKCS11_PREFIX	"pkcs11:"
 #define PKCS11_PIN_ENV	"MTLS_PKCS11_PIN"
@@ -742,20 +743,27 @@ out:
 }
 
 int
-tlsconf_ticket_key_generate(char *hex, size_t n)
+tlsconf_ticket_key_generate(char *hex, size_t n, char *err, size_t errlen)
 {
 	gnutls_datum_t k;
 	size_t	 i;
 	int	 ret;
 
-	if (n < 2 * TLSCONF_TICKET_KEY_SIZE + 1)
-		return GNUTLS_E_SHORT_MEMORY_BUFFER;
-	if ((ret = gnutls_session_ticket_key_generate(&k)) < 0)
-		return ret;
+	if (n < 2 * TLSCONF_TICKET_KEY_SIZE + 1) {
+		snprintf(err, errlen, "%s",
+		    gnutls_strerror(GNUTLS_E_SHORT_MEMORY_BUFFER));
+		return -1;
+	}
+	if ((ret = gnutls_session_ticket_key_generate(&k)) < 0) {
+		snprintf(err, errlen, "%s", gnutls_strerror(ret));
+		return -1;
+	}
 	if (k.size != TLSCONF_TICKET_KEY_SIZE) {
 		gnutls_memset(k.data, 0, k.size);
 		gnutls_free(k.data);
-		return GNUTLS_E_INTERNAL_ERROR;
+		snprintf(err, errlen, "%s",
+		    gnutls_strerror(GNUTLS_E_INTERNAL_ERROR));
+		return -1;
 	}
 	for (i = 0; i < k.size; i++)
 		snprintf(hex + 2 * i, 3, "%02x", k.data[i]);
@@ -881,6 +889,78 @@ tlsconf_crl_stale(const struct tlsconf *c, char *why, size_t n)
 	snprintf(why, n, "revocation data too old: a CRL expired %s",
 	    timefmt_rfc3339(when, sizeof(when), c->crl_next_update));
 	return 1;
+}
+
+const char *
+tlsconf_version(void)
+{
+	return gnutls_check_version(NULL);
+}
+
+void
+tlsconf_counts(const struct tlsconf *c, struct tlsconf_counts *n)
+{
+	n->chain = c->nchain;
+	n->cas = c->nca;
+	n->crls = c->ncrl;
+	n->deferred = c->ndeferred;
+}
+
+int
+tlsconf_identity(const struct tlsconf *c, struct x509_facts *f)
+{
+	char	 err[256];
+
+	if (c->nchain == 0)
+		return -1;
+	return tlsx509_parse_crt(c->chain[0], f, err, sizeof(err));
+}
+
+/* Hash n certificates (DER), each after tag: 0 or a GnuTLS error code. */
+static int
+hash_crts(gnutls_hash_hd_t h, const char *tag, gnutls_x509_crt_t *crts,
+    unsigned int n)
+{
+	gnutls_datum_t der;
+	unsigned int i;
+	int	 ret;
+
+	for (i = 0; i < n; i++) {
+		if ((ret = gnutls_x509_crt_export2(crts[i],
+		    GNUTLS_X509_FMT_DER, &der)) < 0)
+			return ret;
+		gnutls_hash(h, tag, strlen(tag) + 1);
+		gnutls_hash(h, der.data, der.size);
+		gnutls_free(der.data);
+	}
+	return 0;
+}
+
+int
+tlsconf_digest(const struct tlsconf *c, const char *const *extra, size_t n,
+    char hex[65], char *err, size_t errlen)
+{
+	gnutls_hash_hd_t h;
+	unsigned char md[32];
+	size_t	 i;
+	int	 ret;
+
+	if ((ret = gnutls_hash_init(&h, GNUTLS_DIG_SHA256)) < 0) {
+		snprintf(err, errlen, "%s", gnutls_strerror(ret));
+		return -1;
+	}
+	/* Each item tagged and NUL-ended, so no two settings hash alike. */
+	if ((ret = hash_crts(h, "ca", c->cas, c->ncas)) < 0 ||
+	    (ret = hash_crts(h, "me", c->chain, c->nchain)) < 0) {
+		gnutls_hash_deinit(h, NULL);
+		snprintf(err, errlen, "%s", gnutls_strerror(ret));
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		gnutls_hash(h, extra[i], strlen(extra[i]) + 1);
+	gnutls_hash_deinit(h, md);
+	tlsx509_hex(md, sizeof(md), hex);
+	return 0;
 }
 
 void

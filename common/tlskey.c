@@ -15,6 +15,7 @@
 
 #include "keymsg.h"
 #include "timefmt.h"
+#include "tls_int.h"
 #include "tlskey.h"
 #include "tlskeyd.h"
 

@@ -24,10 +24,6 @@
 
 #include <stddef.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/abstract.h>
-#include <gnutls/x509.h>
-
 struct tlskey;
 
 /*
@@ -54,16 +50,9 @@ struct tlskey *tlskey_start(const char *keypath, const char *pin,
 pid_t	 tlskey_pid(const struct tlskey *k);
 
 /*
- * A new external private key for GnuTLS whose operations go to the key
- * process, described as the current key (pending = 0) or the one a
- * tlskey_load() holds pending.  Returns 0, or a negative GnuTLS error.
+ * tlsconf makes the key process's key GnuTLS's (tlskey_privkey() and
+ * tlskey_matches(), in tls_int.h).
  */
-int	 tlskey_privkey(struct tlskey *k, int pending,
-	    gnutls_privkey_t *pkey);
-
-/* Does crt carry the current (pending = 0) or pending key's public key? */
-int	 tlskey_matches(const struct tlskey *k, int pending,
-	    gnutls_x509_crt_t crt);
 
 /*
  * SIGHUP: the key process reads the key again and holds it pending, until

@@ -16,7 +16,7 @@
 
 #include "diag.h"
 #include "keymsg.h"
-#include "tlsconf.h"
+#include "tlsfile.h"
 #include "tlskeyd.h"
 
 /*

@@ -9,21 +9,21 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include <gnutls/gnutls.h>
-
 #include "proxyhdr.h"
 #include "pump.h"
-#include "serve.h"
+#include "opts.h"
+
+struct tlssess;
 
 /*
- * Run o->prog joined to session s on socket fd.  rule is the --allow rule
+ * Run o->prog joined to session t on socket fd.  rule is the --allow rule
  * that admitted the peer ("" for none).  ph, unless NULL or local, is the
  * PROXY protocol header whose addresses stand for the socket's.  When
  * *stop is set (the server's shutdown) the program is cut off and the
  * client gets no close_notify.  Fills p with the pump's results and
  * progst with how the program ended.  Returns an enum conn_status.
  */
-int	 exec_run(gnutls_session_t s, int fd, const char *rule,
+int	 exec_run(struct tlssess *t, int fd, const char *rule,
 	    const struct proxyhdr *ph, const struct serve_opts *o,
 	    volatile sig_atomic_t *stop, struct pump *p, char *progst,
 	    size_t n);

@@ -14,12 +14,13 @@
 #include "addr.h"
 #include "conn.h"
 #include "diag.h"
+#include "exit.h"
 #include "logline.h"
-#include "peer.h"
 #include "server.h"
 #include "slots.h"
 #include "timefmt.h"
 #include "tlskey.h"
+#include "tlsx509.h"
 
 /*
  * The signals the parent acts on.  They stay blocked and are read from a
@@ -174,7 +175,8 @@ static void
 reload(struct tlsconf **conf, const struct tlsconf_files *f)
 {
 	struct tlsconf *fresh;
-	struct peer_cert pc;
+	struct tlsconf_counts n;
+	struct x509_facts pc;
 	struct logline l;
 	char	 err[1024], keyerr[1024];
 
@@ -199,13 +201,15 @@ reload(struct tlsconf **conf, const struct tlsconf_files *f)
 	tlsconf_free(*conf);
 	*conf = fresh;
 	logline_begin(&l, 0, "reloaded");
-	if (fresh->nchain > 0 && peer_describe(fresh->chain[0], &pc) == 0) {
+	if (tlsconf_identity(fresh, &pc) == 0) {
 		logline_str(&l, "serial", pc.serial);
 		logline_str(&l, "sha256", pc.sha256);
 		logline_str(&l, "not_after", pc.not_after_s);
+		tlsx509_free(&pc);
 	}
-	logline_fmt(&l, "trusted_cas", "%u", fresh->nca);
-	logline_fmt(&l, "crls", "%u", fresh->ncrl);
+	tlsconf_counts(fresh, &n);
+	logline_fmt(&l, "trusted_cas", "%u", n.cas);
+	logline_fmt(&l, "crls", "%u", n.crls);
 	if (keyerr[0] != '\0')
 		logline_str(&l, "key", "previous");
 	logline_emit(&l);
@@ -494,7 +498,7 @@ drain(struct children *c, int ms, enum verbosity v, struct sigs *g)
 	}
 }
 
-int
+enum serve_exit
 server_run(struct listeners *l, struct tlsconf **conf,
     const struct tlsconf_files *f, const struct serve_opts *o)
 {
@@ -505,7 +509,7 @@ server_run(struct listeners *l, struct tlsconf **conf,
 	sigset_t block, orig;
 	unsigned long next_id = 1;
 	long long resume = 0, now;
-	int	 i, r, e, status = 0, backoff = 0, wait_ms;
+	int	 i, r, e, status = SERVE_OK, backoff = 0, wait_ms;
 	char	 err[256];
 
 	memset(&c, 0, sizeof(c));
@@ -513,9 +517,9 @@ server_run(struct listeners *l, struct tlsconf **conf,
 	c.pid = calloc((size_t)c.max, sizeof(*c.pid));
 	c.id = calloc((size_t)c.max, sizeof(*c.id));
 	if (c.pid == NULL || c.id == NULL)
-		die(1, "out of memory");
+		die(SERVE_FAILED, "out of memory");
 	if ((c.sl = slots_new(c.max, err, sizeof(err))) == NULL)
-		die(1, "%s", err);
+		die(SERVE_FAILED, "%s", err);
 	c.keypid = tlskey_pid(f->signer);
 
 	sigemptyset(&block);
@@ -526,7 +530,7 @@ server_run(struct listeners *l, struct tlsconf **conf,
 	sigprocmask(SIG_BLOCK, &block, &orig);
 	memset(&g, 0, sizeof(g));
 	if ((g.fd = signalfd(-1, &block, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
-		die(1, "signalfd: %s", strerror(errno));
+		die(SERVE_FAILED, "signalfd: %s", strerror(errno));
 
 	for (i = 0; i < l->n; i++) {
 		pfd[i].fd = l->fd[i];
@@ -551,7 +555,7 @@ server_run(struct listeners *l, struct tlsconf **conf,
 			logline_begin(&lg, 0, "error");
 			logline_str(&lg, "reason", strerror(e));
 			logline_emit(&lg);
-			status = 1;
+			status = SERVE_FAILED;
 			break;
 		}
 		sigs_read(&g);

@@ -71,7 +71,8 @@ ask(int fd, uint32_t op, uint32_t algo, uint32_t flags, const void *body,
 	m.hdr.algo = algo;
 	m.hdr.flags = flags;
 	m.hdr.len = (uint32_t)len;
-	memcpy(m.body, body, len);
+	if (len > 0)
+		memcpy(m.body, body, len);
 	if (send(fd, &m, sizeof(m.hdr) + len, MSG_NOSIGNAL) < 0)
 		return 0;
 	if (poll(&pfd, 1, ms) <= 0)

@@ -8,12 +8,17 @@ big- and little-endian byte order (GMP and nettle keep little-endian
 limbs), and each line of the key file's PEM text and its DER bytes.
 Every readable mapping in /proc/PID/maps is read through /proc/PID/mem
 (root may read an undumpable process).  Prints one line per secret found,
-"found NAME at MAPPING", and "scanned N bytes" last; exit 0.  Exit 2 on a
+"found NAME at MAPPING", and "scanned N bytes" last; exit 0.  Mappings
+over 1 GiB (AddressSanitizer's shadow) are skipped and counted.  Exit 2 on a
 usage or read error (the process must exist).
 """
 import re
 import subprocess
 import sys
+
+
+CHUNK = 16 << 20
+SKIP_OVER = 1 << 30
 
 
 def secrets(keyfile):
@@ -61,22 +66,35 @@ def main():
     except OSError as e:
         print('memscan: %s' % e, file=sys.stderr)
         sys.exit(2)
+    longest = max(len(n) for n in want.values())
+    skipped = 0
     for line in maps:
         f = line.split()
         lo, hi = (int(x, 16) for x in f[0].split('-'))
         if not f[1].startswith('r') or (len(f) > 5 and f[5] == '[vvar]'):
             continue
-        try:
-            mem.seek(lo)
-            data = mem.read(hi - lo)
-        except OSError:
+        # AddressSanitizer's shadow: terabytes reserved, never data.
+        if hi - lo > SKIP_OVER:
+            skipped += 1
             continue
-        total += len(data)
-        for name, needle in want.items():
-            if name not in found and needle in data:
-                found[name] = f[5] if len(f) > 5 else 'anonymous'
+        # In chunks that overlap by a needle, so none is cut in two.
+        at, tail = lo, b''
+        while at < hi:
+            try:
+                mem.seek(at)
+                data = tail + mem.read(min(CHUNK, hi - at))
+            except OSError:
+                break
+            total += len(data) - len(tail)
+            for name, needle in want.items():
+                if name not in found and needle in data:
+                    found[name] = f[5] if len(f) > 5 else 'anonymous'
+            tail = data[-longest:]
+            at += CHUNK
     for name, where in sorted(found.items()):
         print('found %s at %s' % (name, where))
+    if skipped:
+        print('skipped %d mappings over %d MiB' % (skipped, SKIP_OVER >> 20))
     print('scanned %d bytes' % total)
 
 
