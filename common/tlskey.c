@@ -25,8 +25,13 @@
  * the parent waits for the key process to load a key (a token may be
  * slow to log in).
  */
-#define SIGN_WAIT_MS	30000
+#define SIGN_WAIT_MS	10000
 #define LOAD_WAIT_MS	60000
+/*
+ * A reload's wait: the accept loop stands still meanwhile, so it is short
+ * (a file loads in milliseconds; a token's key is not loaded again).
+ */
+#define RELOAD_WAIT_MS	5000
 
 struct tlskey {
 	pid_t		 pid;
@@ -35,6 +40,7 @@ struct tlskey {
 	struct keyinfo	 cur;
 	struct keyinfo	 pend;
 	int		 has_pend;
+	uint32_t	 seq;		/* the last LOAD's */
 };
 
 /* What an external key knows: whose channel, and the key's info. */
@@ -333,7 +339,15 @@ control(struct tlskey *k, enum keyop op)
 
 	memset(&m.hdr, 0, sizeof(m.hdr));
 	m.hdr.op = op;
-	return k->ctl < 0 ? -1 : send_msg(k->ctl, &m);
+	m.hdr.flags = op == KEYOP_LOAD ? ++k->seq : 0;
+	if (k->ctl < 0)
+		return -1;
+	/* Never block the parent on a key process that is behind. */
+	while (send(k->ctl, &m, sizeof(m.hdr), MSG_DONTWAIT |
+	    MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
 }
 
 int
@@ -346,8 +360,12 @@ tlskey_load(struct tlskey *k, char *err, size_t errlen)
 		snprintf(err, errlen, "key process: %s", strerror(errno));
 		return -1;
 	}
-	if (recv_answer(k->ctl, LOAD_WAIT_MS, &m, err, errlen) < 0 ||
-	    take_info(&m, &k->pend, err, errlen) < 0)
+	/* A late answer to an earlier LOAD describes another key: skip it. */
+	do
+		if (recv_answer(k->ctl, RELOAD_WAIT_MS, &m, err, errlen) < 0)
+			return -1;
+	while (m.hdr.flags != k->seq);
+	if (take_info(&m, &k->pend, err, errlen) < 0)
 		return -1;
 	k->has_pend = 1;
 	return 0;

@@ -1,4 +1,5 @@
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -159,19 +160,31 @@ load(const struct keyd *d, char *err, size_t errlen)
 	return g;
 }
 
+/*
+ * An answer; seq (in the flags field) echoes a LOAD's, so that the parent
+ * can tell a late answer to an earlier LOAD from the one it waits for.
+ */
 static void
-answer(int fd, enum keyop op, const void *body, size_t len)
+answer_seq(int fd, enum keyop op, uint32_t seq, const void *body,
+    size_t len)
 {
 	static struct keymsg m;
 
 	memset(&m.hdr, 0, sizeof(m.hdr));
 	m.hdr.op = op;
+	m.hdr.flags = seq;
 	m.hdr.len = (uint32_t)len;
 	memcpy(m.body, body, len);
 	/* A channel that cannot take one small answer is dropped later. */
 	while (send(fd, &m, sizeof(m.hdr) + len, MSG_DONTWAIT |
 	    MSG_NOSIGNAL) < 0 && errno == EINTR)
 		;
+}
+
+static void
+answer(int fd, enum keyop op, const void *body, size_t len)
+{
+	answer_seq(fd, op, 0, body, len);
 }
 
 static void
@@ -203,6 +216,29 @@ is_digestinfo(const unsigned char *p, size_t n)
 		    memcmp(p + 15, pre + 15, 3) == 0)
 			return 1;
 	return 0;
+}
+
+/*
+ * What a handshake signs whole (EdDSA): TLS 1.3's CertificateVerify input,
+ * 64 spaces, the server's context string and a transcript hash of 32 or
+ * 48 bytes; or TLS 1.2's ServerKeyExchange, two 32-byte randoms and named
+ * curve ECDHE parameters (type 3, the curve, the point's length, the
+ * point).  A hash cannot be checked so: there, one signature per
+ * connection is the bound.
+ */
+static int
+is_handshake_data(const unsigned char *p, size_t n)
+{
+	static const char ctx[] = "TLS 1.3, server CertificateVerify";
+	size_t	 i, pre = 64 + sizeof(ctx);	/* with the NUL */
+
+	if (n == pre + 32 || n == pre + 48) {
+		for (i = 0; i < 64; i++)
+			if (p[i] != 0x20)
+				return 0;
+		return memcmp(p + 64, ctx, sizeof(ctx)) == 0;
+	}
+	return n > 68 && p[64] == 3 && n == 68 + (size_t)p[67];
 }
 
 /* A signature for a channel: only what a handshake asks for. */
@@ -245,8 +281,9 @@ sign(struct chan *c, const struct keymsg *m)
 		ret = gnutls_privkey_sign_hash2(g->key,
 		    (gnutls_sign_algorithm_t)m->hdr.algo, m->hdr.flags, &in,
 		    &sig);
-	} else if (m->hdr.len > SIGN_DATA_MAX) {
-		answer_fail(c->fd, "too much data to sign");
+	} else if (m->hdr.len > SIGN_DATA_MAX ||
+	    !is_handshake_data(m->body, m->hdr.len)) {
+		answer_fail(c->fd, "not a handshake's data");
 		return;
 	} else
 		ret = gnutls_privkey_sign_data2(g->key,
@@ -289,7 +326,10 @@ chan_drop(struct keyd *d, size_t i)
 	d->ch[i] = d->ch[--d->nch];
 }
 
-/* One message from the parent.  Returns -1 when the parent has gone. */
+/*
+ * One message from the parent.  Returns 1 when one was handled (more may
+ * be queued), 0 when none was there, -1 when the parent has gone.
+ */
 static int
 from_parent(struct keyd *d)
 {
@@ -315,6 +355,8 @@ from_parent(struct keyd *d)
 		return 0;
 	if (n <= 0)
 		return -1;
+	if (mh.msg_flags & MSG_CTRUNC)
+		warn("key process: a channel was lost (no descriptor left)");
 	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type ==
 		    SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
@@ -323,7 +365,7 @@ from_parent(struct keyd *d)
 	    sizeof(why)) < 0 || (fd >= 0) != (m.hdr.op == KEYOP_CHANNEL)) {
 		if (fd >= 0)
 			close(fd);
-		return 0;
+		return 1;
 	}
 	switch (m.hdr.op) {
 	case KEYOP_CHANNEL:
@@ -335,15 +377,16 @@ from_parent(struct keyd *d)
 		d->pend = NULL;
 		/* A token's key stays: reading it again is a new login. */
 		if (strncmp(d->path, "pkcs11:", 7) == 0) {
-			answer(d->ctl, KEYOP_OK, &d->cur->info,
-			    sizeof(d->cur->info));
+			answer_seq(d->ctl, KEYOP_OK, m.hdr.flags,
+			    &d->cur->info, sizeof(d->cur->info));
 			break;
 		}
 		if ((d->pend = load(d, why, sizeof(why))) == NULL)
-			answer_fail(d->ctl, why);
+			answer_seq(d->ctl, KEYOP_FAIL, m.hdr.flags, why,
+			    strlen(why));
 		else
-			answer(d->ctl, KEYOP_OK, &d->pend->info,
-			    sizeof(d->pend->info));
+			answer_seq(d->ctl, KEYOP_OK, m.hdr.flags,
+			    &d->pend->info, sizeof(d->pend->info));
 		break;
 	case KEYOP_COMMIT:
 		if (d->pend != NULL) {
@@ -361,10 +404,15 @@ from_parent(struct keyd *d)
 		d->pend = NULL;
 		break;
 	}
-	return 0;
+	return 1;
 }
 
-/* One request from a connection.  Returns -1 when the channel is done. */
+/*
+ * One request from a connection.  Returns -1 when the channel is done:
+ * after its one answer (a server signs once per handshake, and we refuse
+ * renegotiation), so a connection's process, even one taken over, gets
+ * one signature at most, never an oracle for as long as it lives.
+ */
 static int
 from_conn(struct chan *c)
 {
@@ -382,7 +430,7 @@ from_conn(struct chan *c)
 	    sizeof(why)) < 0)
 		return -1;
 	sign(c, &m);
-	return 0;
+	return -1;
 }
 
 /*
@@ -395,6 +443,7 @@ serve(struct keyd *d)
 {
 	struct pollfd *pfd = NULL, *np;
 	size_t	 cap = 0, i, n;
+	int	 r;
 
 	while (d->ctl >= 0 || d->nch > 0) {
 		if (cap < d->nch + 1) {
@@ -421,15 +470,23 @@ serve(struct keyd *d)
 			warn("key process: poll: %s", strerror(errno));
 			break;
 		}
+		/*
+		 * The parent first, all it has queued: it waits for nobody
+		 * but a reload's answer.  New channels go past n.
+		 */
+		while (pfd[0].revents != 0 && d->ctl >= 0) {
+			if ((r = from_parent(d)) < 0) {
+				close(d->ctl);
+				d->ctl = -1;
+			}
+			if (r != 1)
+				break;
+		}
 		/* Backwards: chan_drop() moves the last one into i. */
 		for (i = n; i > 0; i--)
 			if (pfd[i].revents != 0 &&
 			    from_conn(&d->ch[i - 1]) < 0)
 				chan_drop(d, i - 1);
-		if (pfd[0].revents != 0 && from_parent(d) < 0) {
-			close(d->ctl);
-			d->ctl = -1;
-		}
 	}
 	free(pfd);
 }
@@ -462,6 +519,7 @@ tlskeyd_run(int ctl, const char *keypath, const char *pin, int strict,
     tlskey_setup_fn setup, void *arg)
 {
 	struct sigaction sa;
+	struct rlimit rl;
 	struct keyd d;
 	sigset_t none;
 	char	 err[1024];
@@ -479,6 +537,11 @@ tlskeyd_run(int ctl, const char *keypath, const char *pin, int strict,
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	prctl(PR_SET_NAME, "mtls-serve-key", 0, 0, 0);
 	ctl = close_others(ctl);
+	/* A descriptor per open connection: as many as we may have. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 
 	memset(&d, 0, sizeof(d));
 	d.ctl = ctl;

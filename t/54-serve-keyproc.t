@@ -74,8 +74,8 @@ is "$(grep -c '^found \(pem\|der\)' "$T/key.scan")" 0 \
     "nor has the key process the PEM text or the file's DER"
 ok "the key process has no TCP socket" \
     test -z "$(listen_port "$KPID")"
-is "$(find "/proc/$KPID/fd" -mindepth 1 | wc -l)" 5 \
-    "the key process holds 5 descriptors (stdin, stdout, stderr, control, the live connection's channel)"
+is "$(find "/proc/$KPID/fd" -mindepth 1 | wc -l)" 4 \
+    "the key process holds 4 descriptors (stdin, stdout, stderr, control): the live connection's channel closed after its one signature"
 is "$(grep -c softhsm "/proc/$CPID/maps")" 0 \
     "the connection process loaded no PKCS#11 module"
 live_stop
@@ -219,8 +219,9 @@ fi
 # (t/keyprobe.c): refusals, nonsense, a vanished sender, a flood.
 "$BIN/keyprobe" "$P/server-key.pem" "$P/server-cert.pem" >"$T/probe.out" 2>&1
 is "$?" 0 "keyprobe: exit 0"
-for c in signature wrong-algorithm wrong-hash-length wrong-flags \
-    too-much-data control-op-on-channel nonsense-closes-channel \
+for c in signature one-signature-per-channel wrong-algorithm \
+    wrong-hash-length wrong-flags too-much-data arbitrary-data \
+    control-op-on-channel nonsense-closes-channel \
     flood-does-not-stall-others key-process-alive key-process-reaped; do
 	is "$(sed -n "s/^$c: //p" "$T/probe.out")" ok "key process: $c"
 done

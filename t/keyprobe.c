@@ -6,9 +6,10 @@
  *
  * Each check opens channels as the parent does and talks to the key
  * process over them directly: a good signature (verified with the
- * certificate's public key), nonsense, a request whose sender vanishes, a
- * flood of requests never read while another channel is served, and the
- * requests the key process must refuse.
+ * certificate's public key) and no second one on that channel, nonsense,
+ * a request whose sender vanishes, a flood of requests never read while
+ * other channels are served, and the requests the key process must
+ * refuse.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -134,27 +135,47 @@ main(int argc, char *argv[])
 	check("signature", r == KEYOP_OK && gnutls_pubkey_verify_hash2(pub,
 	    GNUTLS_SIGN_ECDSA_SHA256, 0, &d, &sig) >= 0,
 	    "no valid signature");
+	/* One signature per connection: the channel is closed after it. */
+	r = ask(a, KEYOP_SIGN_HASH, GNUTLS_SIGN_ECDSA_SHA256, 0, hash,
+	    sizeof(hash), 10000, &ans);
+	check("one-signature-per-channel", r == 0, "a second answer");
+	close(a);
 
-	/* What a handshake never needs is refused, and the channel lives. */
+	/* What a handshake never needs is refused. */
+	a = channel(k);
 	r = ask(a, KEYOP_SIGN_HASH, GNUTLS_SIGN_RSA_SHA256, 0, hash,
 	    sizeof(hash), 10000, &ans);
 	check("wrong-algorithm", r == KEYOP_FAIL, "not refused");
+	close(a);
+	a = channel(k);
 	r = ask(a, KEYOP_SIGN_HASH, GNUTLS_SIGN_ECDSA_SHA256, 0, hash, 20,
 	    10000, &ans);
 	check("wrong-hash-length", r == KEYOP_FAIL, "not refused");
+	close(a);
 	memset(junk, 1, sizeof(junk));
+	a = channel(k);
 	r = ask(a, KEYOP_SIGN_HASH, GNUTLS_SIGN_ECDSA_SHA256,
 	    GNUTLS_PRIVKEY_SIGN_FLAG_TLS1_RSA, hash, sizeof(hash), 10000,
 	    &ans);
 	check("wrong-flags", r == KEYOP_FAIL, "not refused");
+	close(a);
 	{
 		static unsigned char big[1024];
 
+		a = channel(k);
 		r = ask(a, KEYOP_SIGN_DATA, GNUTLS_SIGN_ECDSA_SHA256, 0, big,
 		    sizeof(big), 10000, &ans);
 		check("too-much-data", r == KEYOP_FAIL, "not refused");
+		close(a);
+		/* Not a handshake's shape: 64 bytes of anything. */
+		a = channel(k);
+		r = ask(a, KEYOP_SIGN_DATA, GNUTLS_SIGN_ECDSA_SHA256, 0, junk,
+		    sizeof(junk), 10000, &ans);
+		check("arbitrary-data", r == KEYOP_FAIL, "not refused");
+		close(a);
 	}
 	/* A control operation from a connection: the channel is cut. */
+	a = channel(k);
 	r = ask(a, KEYOP_LOAD, 0, 0, NULL, 0, 10000, &ans);
 	check("control-op-on-channel", r == 0, "channel not closed");
 	close(a);
@@ -185,9 +206,8 @@ main(int argc, char *argv[])
 	}
 	close(a);
 
-	/* A flood never read on one channel; another is served meanwhile. */
+	/* A flood never read on one channel; others are served meanwhile. */
 	a = channel(k);
-	b = channel(k);
 	{
 		static struct keymsg m;
 		int	 sent = 0, served = 0;
@@ -201,17 +221,19 @@ main(int argc, char *argv[])
 			if (send(a, &m, sizeof(m.hdr) + sizeof(hash),
 			    MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
 				sent++;
-		for (i = 0; i < 20; i++)
+		for (i = 0; i < 20; i++) {
+			b = channel(k);
 			if (ask(b, KEYOP_SIGN_HASH, GNUTLS_SIGN_ECDSA_SHA256,
 			    0, hash, sizeof(hash), 10000, &ans) == KEYOP_OK)
 				served++;
+			close(b);
+		}
 		snprintf(err, sizeof(err), "%d of 20 served beside a flood "
 		    "of %d", served, sent);
 		check("flood-does-not-stall-others", served == 20 && sent > 0,
 		    err);
 	}
 	close(a);
-	close(b);
 
 	check("key-process-alive", kill(pid, 0) == 0, "it has ended");
 	tlskey_stop(k);
