@@ -27,7 +27,7 @@ SANITIZE   =
 # build-fuzz/; otherwise the fuzz targets get a replay driver instead.
 FUZZ       =
 FUZZ_SECONDS = 30
-FUZZ_TARGETS = certinfo addr allow proxyhdr
+FUZZ_TARGETS = certinfo addr allow proxyhdr keymsg
 
 ifeq ($(FUZZ),1)
 B          = build-fuzz
@@ -87,18 +87,19 @@ MTLS_LDFLAGS = -Wl,-z,now -Wl,-z,relro $(SANFLAGS) $(LDFLAGS)
 MTLS_LIBS  = $(shell $(PKG_CONFIG) --libs $(PKGS)) $(LIBS)
 SERVE_LIBS = $(shell $(PKG_CONFIG) --libs $(SERVE_PKGS))
 
-COMMON_SRC = common/addr.c common/proxyhdr.c common/cli.c common/connect.c common/credpath.c common/diag.c common/fileio.c common/logline.c \
-             common/peer.c common/pump.c common/timefmt.c common/tlsconf.c \
-             common/tlssess.c common/verify.c common/tlsenv.c common/child.c \
+COMMON_SRC = common/addr.c common/keymsg.c common/tlskey.c common/tlskeyd.c common/proxyhdr.c common/cli.c common/connect.c common/credpath.c common/diag.c common/fileio.c common/logline.c \
+             common/tlsx509.c common/pump.c common/timefmt.c common/tlsconf.c \
+             common/tlssess.c common/tlsverify.c common/tlsenv.c common/child.c \
              common/textesc.c
 SERVE_SRC  = mtls-serve/main.c mtls-serve/conn.c mtls-serve/echo.c \
              mtls-serve/listen.c mtls-serve/server.c mtls-serve/allow.c \
              mtls-serve/privdrop.c mtls-serve/exec.c mtls-serve/proxyin.c \
              mtls-serve/slots.c mtls-serve/sandbox.c
-SEND_SRC   = mtls-send/main.c mtls-send/explain.c mtls-send/session.c
+SEND_SRC   = mtls-send/main.c mtls-send/explain.c mtls-send/resume.c
+# mtls-certinfo's GnuTLS work lives behind common/tls*, but only it links it.
 CERTINFO_SRC = mtls-certinfo/main.c mtls-certinfo/asn1dump.c \
-             mtls-certinfo/chain.c mtls-certinfo/facts.c mtls-certinfo/json.c \
-             mtls-certinfo/load.c mtls-certinfo/probe.c mtls-certinfo/show.c
+             mtls-certinfo/json.c mtls-certinfo/probe.c mtls-certinfo/show.c \
+             common/tlschain.c common/tlsfacts.c common/tlsload.c
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/obj/%.o)
 SERVE_OBJ  = $(SERVE_SRC:%.c=$(B)/obj/%.o)
@@ -158,6 +159,25 @@ $(B)/fuzz-allow: $(B)/obj/t/fuzz/fuzz_allow.o $(B)/obj/mtls-serve/allow.o \
         $(COMMON_OBJ) $(FUZZ_DRIVER)
 	$(CC) $(MTLS_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(MTLS_LIBS)
 
+$(B)/fuzz-keymsg: $(B)/obj/t/fuzz/fuzz_keymsg.o $(COMMON_OBJ) $(FUZZ_DRIVER)
+	$(CC) $(MTLS_LDFLAGS) $(FUZZ_LINK) -o $@ $^ $(MTLS_LIBS)
+
+# bench/ only, never installed: mtls-serve without its key process (the
+# key in every connection's process, as before), to measure what the
+# key process costs.
+$(B)/mtls-serve-keyinproc: $(B)/obj/mtls-serve/main-keyinproc.o \
+        $(filter-out %/main.o,$(SERVE_OBJ)) $(COMMON_OBJ)
+	$(CC) $(MTLS_LDFLAGS) -o $@ $^ $(MTLS_LIBS) $(SERVE_LIBS)
+
+$(B)/obj/mtls-serve/main-keyinproc.o: mtls-serve/main.c common/*.h \
+        mtls-serve/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(MTLS_CPPFLAGS) -DMTLS_NO_KEYPROC $(MTLS_CFLAGS) -c -o $@ $<
+
+# The key process against misbehaving channels, for t/54.
+$(B)/keyprobe: $(B)/obj/t/keyprobe.o $(COMMON_OBJ)
+	$(CC) $(MTLS_LDFLAGS) -o $@ $^ $(MTLS_LIBS)
+
 # The load generator, for bench/run and the load tests.
 $(B)/loadgen: bench/loadgen.c
 	@mkdir -p $(B)
@@ -173,7 +193,8 @@ $(B)/obj/%.o: %.c common/*.h mtls-serve/*.h mtls-send/*.h mtls-certinfo/*.h
 deps:
 	PKG_CONFIG='$(PKG_CONFIG)' sh mk/deps install $(DEPS_GROUPS)
 
-check: all $(FUZZ_BINS) $(B)/loadgen $(B)/mtls-serve-hooks lint-man
+check: all $(FUZZ_BINS) $(B)/loadgen $(B)/keyprobe $(B)/mtls-serve-hooks \
+        lint-man
 	MTLS_BIN=$(CURDIR)/$(B) $(PROVE) t/
 
 lint-man:
@@ -239,7 +260,7 @@ fuzz:
 fuzz-build: $(FUZZ_BINS)
 
 # The benchmark beside gnutls-serv, openssl and socat: bench/RESULTS.md.
-bench: all
+bench: all $(B)/loadgen $(B)/mtls-serve-keyinproc
 	MTLS_BIN=$(CURDIR)/$(B) bench/run
 
 clean:

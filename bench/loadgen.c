@@ -7,8 +7,11 @@
  * the TLS session of their previous round), send one line, read the
  * reply line, close_notify, close.  A round counts only when the reply
  * came back: with TLS 1.3 the client's handshake ends before the server
- * has judged its certificate.  Prints one line of key=value results.
+ * has judged its certificate.  Prints one line of key=value results,
+ * the client's own CPU per round (client_ms) among them: on one machine
+ * the client's work bounds what the server can be offered.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -48,6 +51,17 @@ now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* This process's CPU so far (all threads), user + system, in seconds. */
+static double
+cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 /* One round; 1 good, 0 failed.  *data: the session to resume and keep. */
@@ -139,7 +153,7 @@ main(int argc, char *argv[])
 {
 	struct shared sh;
 	struct worker *w;
-	double	*all, start, secs = 5;
+	double	*all, start, secs = 5, cpu0;
 	long	 n = 0, fail = 0, resumed = 0, k = 0, i, j;
 	int	 ch, conns = 1, t;
 
@@ -176,6 +190,7 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	w = calloc((size_t)conns, sizeof(*w));
+	cpu0 = cpu();
 	start = now();
 	sh.end = start + secs;
 	for (t = 0; t < conns; t++) {
@@ -190,6 +205,7 @@ main(int argc, char *argv[])
 		resumed += w[t].resumed;
 	}
 	secs = now() - start;
+	cpu0 = cpu() - cpu0;
 	all = malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
 	for (t = 0; t < conns; t++)
 		for (j = 0, i = w[t].n < MAX_SAMPLES ? w[t].n : MAX_SAMPLES;
@@ -197,9 +213,9 @@ main(int argc, char *argv[])
 			all[k++] = w[t].lat[j];
 	qsort(all, (size_t)k, sizeof(double), cmp);
 	printf("conns=%d seconds=%.2f rounds=%ld failures=%ld resumed=%ld "
-	    "rate=%.1f p50_ms=%.2f p99_ms=%.2f\n", conns, secs, n, fail,
-	    resumed, n / secs, k ? all[k / 2] * 1000 : 0,
-	    k ? all[(k * 99) / 100] * 1000 : 0);
+	    "rate=%.1f p50_ms=%.2f p99_ms=%.2f client_ms=%.3f\n", conns, secs,
+	    n, fail, resumed, n / secs, k ? all[k / 2] * 1000 : 0,
+	    k ? all[(k * 99) / 100] * 1000 : 0, cpu0 * 1000 / (n > 0 ? n : 1));
 	for (t = 0; t < conns; t++)
 		free(w[t].lat);
 	free(w);

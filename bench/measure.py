@@ -9,6 +9,12 @@
                                  all its descendants, in KiB
   measure.py cpu PID             utime+stime of PID and its reaped
                                  children, in seconds
+  measure.py cpuparts PID [KPID] the same in three parts: PID itself,
+                                 its reaped children, and KPID (a child
+                                 still running, as mtls-serve's key
+                                 process is until the server exits);
+                                 "self children kpid" in seconds, then
+                                 the minor page faults of all three
 """
 import os
 import resource
@@ -58,13 +64,27 @@ def mem(pid):
     return kib
 
 
-def cpu(pid):
+def stat(pid):
     with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def ticks(pid):
+    """utime, stime, cutime, cstime of pid, in seconds."""
     tick = os.sysconf("SC_CLK_TCK")
     # utime, stime, cutime, cstime are fields 14-17 (1-based, with pid
     # and comm); after the ")" split they start at index 11.
-    return sum(int(x) for x in fields[11:15]) / tick
+    return [int(x) / tick for x in stat(pid)[11:15]]
+
+
+def faults(pid):
+    """Minor page faults of pid and its reaped children (fields 10, 11)."""
+    f = stat(pid)
+    return int(f[7]) + int(f[8])
+
+
+def cpu(pid):
+    return sum(ticks(pid))
 
 
 cmd = sys.argv[1]
@@ -91,5 +111,12 @@ elif cmd == "treemem":
     print(sum(mem(p) for p in tree(int(sys.argv[2]))))
 elif cmd == "cpu":
     print("%.3f" % cpu(int(sys.argv[2])))
+elif cmd == "cpuparts":
+    pid = int(sys.argv[2])
+    kpid = int(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] else 0
+    t = ticks(pid)
+    k = cpu(kpid) if kpid else 0
+    flt = faults(pid) + (faults(kpid) if kpid else 0)
+    print("%.3f %.3f %.3f %d" % (t[0] + t[1], t[2] + t[3], k, flt))
 else:
     sys.exit("measure.py: unknown command " + cmd)

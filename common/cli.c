@@ -7,10 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-
 #include "cli.h"
 #include "diag.h"
+#include "tlsconf.h"
 
 #ifndef MTLS_VERSION
 #define MTLS_VERSION "unknown"
@@ -34,7 +33,7 @@ void
 cli_version(void)
 {
 	printf("%s %s (GnuTLS %s)\n", diag_progname(), MTLS_VERSION,
-	    gnutls_check_version(NULL));
+	    tlsconf_version());
 }
 
 void

@@ -96,3 +96,84 @@ file_pem_check(const char *name, const unsigned char *data, size_t len,
 	    "at line %zu", name, begin_line);
 	return -1;
 }
+
+/* A base64 digit's value, or -1. */
+static int
+b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+int
+file_pem_decode(const char *name, unsigned char *data, size_t len,
+    const char *want, size_t *derlen, int *encrypted, char *err,
+    size_t errlen)
+{
+	unsigned char *p = data, *end = data + len, *nl;
+	unsigned int acc = 0;
+	size_t	 out = 0, line = 0, begin = 0;
+	int	 bits = 0, v, pad = 0;
+
+	*derlen = 0;
+	*encrypted = 0;
+	for (; p < end; p = nl + 1) {
+		line++;
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (begin == 0) {
+			if ((size_t)(nl - p) > 11 &&
+			    memcmp(p, "-----BEGIN ", 11) == 0 &&
+			    memmem(p, (size_t)(nl - p), want, strlen(want))) {
+				begin = line;
+				*encrypted = memmem(p, (size_t)(nl - p),
+				    "ENCRYPTED", 9) != NULL;
+			}
+			continue;
+		}
+		if ((size_t)(nl - p) >= 8 && memcmp(p, "-----END", 8) == 0) {
+			*derlen = out;
+			return 0;
+		}
+		/* RFC 1421 headers: "Proc-Type: 4,ENCRYPTED", "DEK-Info". */
+		if (memchr(p, ':', (size_t)(nl - p)) != NULL) {
+			if (memmem(p, (size_t)(nl - p), "ENCRYPTED", 9))
+				*encrypted = 1;
+			continue;
+		}
+		/* Output never overtakes input: 4 characters make 3 bytes. */
+		for (; p < nl; p++) {
+			if (*p == ' ' || *p == '\t' || *p == '\r')
+				continue;
+			if (*p == '=') {
+				pad++;
+				continue;
+			}
+			if (pad > 0 || (v = b64val(*p)) < 0) {
+				snprintf(err, errlen, "%s: bad base64 at line "
+				    "%zu", name, line);
+				return -1;
+			}
+			acc = (acc << 6) | (unsigned int)v;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				data[out++] = (unsigned char)(acc >> bits);
+			}
+		}
+	}
+	if (begin == 0)
+		return 1;
+	snprintf(err, errlen, "%s: truncated PEM: no END line for the BEGIN "
+	    "at line %zu", name, begin);
+	return -1;
+}

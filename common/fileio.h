@@ -25,4 +25,17 @@ int	 file_read(const char *path, unsigned char **data, size_t *len,
 int	 file_pem_check(const char *name, const unsigned char *data,
 	    size_t len, char *err, size_t errlen);
 
+/*
+ * Decode, in place, the first PEM block whose label contains want ("PRIVATE
+ * KEY"): its DER bytes are left at the start of data, their count in
+ * *derlen.  In place, so that no copy of a key's text or bytes is left in
+ * freed memory (GnuTLS's own decoder copies the text); the caller wipes
+ * data.  *encrypted says whether the block is encrypted (an "ENCRYPTED"
+ * label, or a Proc-Type header).  Returns 0, 1 when there is no such
+ * block, or -1 with "NAME: reason" in err.
+ */
+int	 file_pem_decode(const char *name, unsigned char *data, size_t len,
+	    const char *want, size_t *derlen, int *encrypted, char *err,
+	    size_t errlen);
+
 #endif

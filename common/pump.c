@@ -9,14 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-
 #include "pump.h"
 #include "timefmt.h"
 #include "tlssess.h"
 
 /*
- * up: toward the TLS peer (from in_fd or the xform); down: from the peer.
  * TLS records carry at most 16 KiB, so sends go out in full records; the
  * up buffer is large so a burst of small lines becomes few records.
  */
@@ -30,9 +27,53 @@
 /* How long after its stdout ends a dying program takes to be waitable. */
 #define EXIT_WAIT_MS	200
 
+/* The poll slots, by what they wait for (the socket has two). */
+enum {
+	SLOT_NETIN,		/* the peer's records, or TCP's end */
+	SLOT_NETOUT,		/* room for ours */
+	SLOT_IN,		/* our side's input */
+	SLOT_OUT,		/* room at a program's stdin */
+	SLOT_EXIT,		/* the program's exit */
+	SLOT_MAX
+};
+
 struct buf {
 	char	*data;
 	size_t	 cap, off, len;
+};
+
+/* Down: the peer's records into b, then out to our side. */
+struct down {
+	struct buf b;
+	int	 eof;		/* the peer's close_notify came */
+	int	 failed;	/* the session failed: b holds its last words */
+	int	 fin;		/* after close_notify, TCP ended too */
+	int	 dead;		/* our side's reader left: the rest is dropped */
+};
+
+/* Up: our side's bytes into b, out as records, then our close_notify. */
+struct up {
+	struct buf b;
+	int	 eof;		/* our side said its last */
+	size_t	 inflight;	/* a blocked send, to repeat with this size */
+	int	 corked;	/* a corked batch is still being written */
+	int	 bye;		/* our close_notify is out */
+	int	 held;		/* it must wait (pump_program()'s hold_bye) */
+	int	 dead;		/* the peer reset: it reads no more */
+	enum tlssess_err err;	/* a reset's, told once all is read */
+};
+
+/* One run of a driver: both directions and the wait between moves. */
+struct run {
+	struct pump	*p;
+	struct down	 d;
+	struct up	 u;
+	struct pollfd	 pfd[SLOT_MAX];
+	int		 want_fin;	/* watch for TCP's end after the
+					   peer's close_notify */
+	int		 moved;		/* this round moved something */
+	long long	 last;		/* when something last moved */
+	long long	 linger_end;	/* 0, or when to stop lingering */
 };
 
 static size_t
@@ -51,6 +92,13 @@ buf_compact(struct buf *b)
 		memmove(b->data, b->data + b->off, b->len);
 		b->off = 0;
 	}
+}
+
+static void
+buf_take(struct buf *b, size_t n)
+{
+	b->off += n;
+	b->len -= n;
 }
 
 const char *
@@ -75,6 +123,12 @@ pump_end_name(enum pump_end e)
 	return "?";
 }
 
+static int
+stop_set(const struct pump *p)
+{
+	return p->stop != NULL && *p->stop;
+}
+
 /*
  * read(2) or write(2) on a local descriptor that may block (a pipe, a
  * terminal), with the caller's signals let through, as ppoll does: a
@@ -93,7 +147,7 @@ local_io(const struct pump *p, int fd, char *buf, size_t n, int out)
 	if (p->sigmask == NULL)
 		return out ? write(fd, buf, n) : read(fd, buf, n);
 	sigprocmask(SIG_SETMASK, p->sigmask, &old);
-	if (p->stop != NULL && *p->stop) {
+	if (stop_set(p)) {
 		r = -1;
 		errno = EINTR;
 	} else
@@ -117,216 +171,6 @@ pending_input(int fd)
 	return read(fd, &c, 1) == 1;
 }
 
-/* poll, or ppoll with the caller's mask so a signal ends the wait. */
-static int
-pump_poll(const struct pump *p, struct pollfd *pfd, nfds_t n, int timeout)
-{
-	struct timespec ts, *tsp = NULL;
-
-	if (p->sigmask == NULL)
-		return poll(pfd, n, timeout);
-	/*
-	 * A stop signal that came while local_io() let signals through
-	 * would wait for another: the loop looks at *stop first.
-	 */
-	if (p->stop != NULL && *p->stop) {
-		errno = EINTR;
-		return -1;
-	}
-	if (timeout >= 0) {
-		ts.tv_sec = timeout / 1000;
-		ts.tv_nsec = (long)(timeout % 1000) * 1000000L;
-		tsp = &ts;
-	}
-	return ppoll(pfd, n, tsp, p->sigmask);
-}
-
-static enum pump_end
-tls_failed(struct pump *p, int ret)
-{
-	p->tls_err = ret;
-	if (ret == GNUTLS_E_PREMATURE_TERMINATION ||
-	    ret == GNUTLS_E_PUSH_ERROR || ret == GNUTLS_E_PULL_ERROR)
-		p->end = PUMP_PEER_VANISHED;
-	else
-		p->end = PUMP_TLS_ERROR;
-	return p->end;
-}
-
-/*
- * Receive what the peer has sent, as long as there is room.  Returns 1 if
- * anything happened, 0 if not, -1 if the session failed (p->end set).
- */
-static int
-tls_receive(struct pump *p, struct buf *down, int *peer_eof)
-{
-	ssize_t	 r;
-	int	 moved = 0;
-
-	while (!*peer_eof) {
-		buf_compact(down);
-		if (buf_room(down) == 0)
-			break;
-		r = gnutls_record_recv(p->s, down->data + down->off +
-		    down->len, buf_room(down));
-		if (r > 0) {
-			down->len += (size_t)r;
-			p->bytes_in += (unsigned long long)r;
-			p->records_in++;
-			moved = 1;
-		} else if (r == 0) {
-			*peer_eof = 1;
-			moved = 1;
-		} else if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
-			break;
-		} else if (r == GNUTLS_E_REHANDSHAKE) {
-			/* TLS 1.2 renegotiation is refused, politely. */
-			gnutls_alert_send(p->s, GNUTLS_AL_WARNING,
-			    GNUTLS_A_NO_RENEGOTIATION);
-			p->reneg_refused = 1;
-		} else if (!gnutls_error_is_fatal((int)r)) {
-			continue;	/* a warning alert */
-		} else {
-			tls_failed(p, (int)r);
-			return -1;
-		}
-	}
-	return moved;
-}
-
-/*
- * Send queued data.  More than a record's worth goes out corked: several
- * records, one write.  *corked says a corked batch is still being
- * flushed; *inflight remembers the size of a single send that blocked.
- */
-static int
-tls_send(struct pump *p, struct buf *up, size_t *inflight, int *corked)
-{
-	ssize_t	 r;
-	size_t	 n, batch;
-	int	 moved = 0;
-
-	if (*corked) {
-		r = gnutls_record_uncork(p->s, 0);
-		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
-			return 0;
-		if (r < 0) {
-			tls_failed(p, (int)r);
-			return -1;
-		}
-		*corked = 0;
-		moved = 1;
-	}
-	if (*inflight == 0 && up->len > RECORD_MAX) {
-		gnutls_record_cork(p->s);
-		for (batch = 0; up->len > 0 && batch < CORK_MAX;
-		    batch += (size_t)r) {
-			n = up->len < RECORD_MAX ? up->len : RECORD_MAX;
-			r = gnutls_record_send(p->s, up->data + up->off, n);
-			if (r <= 0)
-				break;	/* corked sends only buffer */
-			up->off += (size_t)r;
-			up->len -= (size_t)r;
-			p->bytes_out += (unsigned long long)r;
-			p->records_out++;
-		}
-		r = gnutls_record_uncork(p->s, 0);
-		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
-			/* The rest goes when the socket takes it. */
-			*corked = 1;
-			return 1;
-		}
-		if (r < 0) {
-			tls_failed(p, (int)r);
-			return -1;
-		}
-		if (up->len == 0)
-			up->off = 0;
-		return 1;
-	}
-	while (up->len > 0) {
-		n = *inflight ? *inflight :
-		    (up->len < RECORD_MAX ? up->len : RECORD_MAX);
-		r = gnutls_record_send(p->s, up->data + up->off, n);
-		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
-			/* GnuTLS wants the same arguments again. */
-			*inflight = n;
-			break;
-		}
-		*inflight = 0;
-		if (r < 0) {
-			tls_failed(p, (int)r);
-			return -1;
-		}
-		up->off += (size_t)r;
-		up->len -= (size_t)r;
-		p->bytes_out += (unsigned long long)r;
-		p->records_out++;
-		moved = 1;
-	}
-	if (up->len == 0)
-		up->off = 0;
-	return moved;
-}
-
-/* Deliver down to out_fd (stream mode).  0, or -1 with p->end set. */
-static int
-deliver(struct pump *p, struct buf *down, int *out_dead, int *moved)
-{
-	ssize_t	 wr;
-
-	if (*out_dead) {
-		/* Nobody reads it any more: count it, drop it. */
-		p->unread += down->len;
-		down->off = down->len = 0;
-		return 0;
-	}
-	if (down->len == 0)
-		return 0;
-	if (p->out_nonblock) {
-		/* As much as the reader takes; poll for more. */
-		wr = write(p->out_fd, down->data + down->off, down->len);
-		if (wr > 0) {
-			down->off += (size_t)wr;
-			down->len -= (size_t)wr;
-			*moved = 1;
-			return 0;
-		}
-		if (wr < 0 && (errno == EAGAIN || errno == EINTR))
-			return 0;
-	} else {
-		while (down->len > 0) {
-			wr = local_io(p, p->out_fd, down->data + down->off,
-			    down->len, 1);
-			if (wr > 0) {
-				down->off += (size_t)wr;
-				down->len -= (size_t)wr;
-				*moved = 1;
-			} else if (wr < 0 && errno == EINTR) {
-				if (p->stop != NULL && *p->stop)
-					return 0;	/* seen at the loop's top */
-			} else
-				break;
-		}
-		if (down->len == 0) {
-			down->off = 0;
-			return 0;
-		}
-	}
-	if (errno == EPIPE && p->out_may_close) {
-		/* The reader stopped reading; the other way goes on. */
-		*out_dead = 1;
-		*moved = 1;
-		p->unread += down->len;
-		down->off = down->len = 0;
-		return 0;
-	}
-	p->local_errno = errno;
-	p->local_out = 1;
-	p->end = PUMP_LOCAL_ERROR;
-	return -1;
-}
-
 /* Bytes written to fd's pipe that its reader has not read. */
 static size_t
 pipe_unread(int fd)
@@ -336,319 +180,749 @@ pipe_unread(int fd)
 	return ioctl(fd, FIONREAD, &n) == 0 && n > 0 ? (size_t)n : 0;
 }
 
-enum pump_end
-pump_run(struct pump *p)
+/*
+ * Does a close_notify close only its sender's direction (TLS 1.3, RFC
+ * 8446 6.1), rather than the whole session (TLS 1.2)?
+ */
+static int
+half_close(struct tlssess *t)
 {
-	struct buf up = { 0 }, down = { 0 };
-	struct pollfd pfd[4];
-	siginfo_t si;
-	size_t	 inflight = 0, used, made;
-	long long last = timefmt_monotonic_ms(), left, linger_end = 0;
-	int	 in_eof = 0, peer_eof = 0, bye_sent = 0, corked = 0;
-	int	 tls_dead = 0, out_dead = 0, prog_exited = 0, may_bye;
-	int	 tcp_fin = 0, up_dead = 0, up_err = 0, exit_waited = 0;
-	int	 moved, r, got, nfd, timeout, in_ready, exit_ready, idle;
-	int	 in_i, exit_i;
-	ssize_t	 rd;
+	struct tlssess_info ti;
 
+	tlssess_info(t, &ti);
+	return ti.tls13;
+}
+
+/* The session failed: why, and how that ends the pump. */
+static void
+tls_failed(struct pump *p, enum tlssess_err err)
+{
+	p->tls_err = err;
+	p->end = err == TLSSESS_VANISHED ? PUMP_PEER_VANISHED :
+	    PUMP_TLS_ERROR;
+}
+
+/* Our side failed; -1. */
+static int
+local_failed(struct pump *p, int out)
+{
+	p->local_errno = errno;
+	p->local_out = out;
+	p->end = PUMP_LOCAL_ERROR;
+	return -1;
+}
+
+static int
+run_init(struct run *r, struct pump *p)
+{
+	int	 i;
+
+	memset(r, 0, sizeof(*r));
+	r->p = p;
+	for (i = 0; i < SLOT_MAX; i++)
+		r->pfd[i].fd = -1;
+	r->last = timefmt_monotonic_ms();
 	p->bytes_in = p->bytes_out = 0;
-	p->out_closed = p->reneg_refused = 0;
 	p->records_in = p->records_out = 0;
 	p->unsent = 0;
 	p->unread = 0;
 	p->peer_closed = p->local_out = p->prog_signal = 0;
-	p->tls_err = p->local_errno = 0;
-	up.cap = UP_SIZE;
-	down.cap = DOWN_SIZE;
-	if ((up.data = malloc(up.cap)) == NULL ||
-	    (down.data = malloc(down.cap)) == NULL) {
-		p->local_errno = ENOMEM;
-		p->end = PUMP_LOCAL_ERROR;
-		goto out;
+	p->out_closed = p->reneg_refused = 0;
+	p->tls_err = TLSSESS_OK;
+	p->local_errno = 0;
+	r->u.b.cap = UP_SIZE;
+	r->d.b.cap = DOWN_SIZE;
+	if ((r->u.b.data = malloc(r->u.b.cap)) == NULL ||
+	    (r->d.b.data = malloc(r->d.b.cap)) == NULL) {
+		errno = ENOMEM;
+		return local_failed(p, 0);
 	}
-	in_ready = exit_ready = 0;
+	return 0;
+}
+
+static void
+run_free(struct run *r)
+{
+	free(r->u.b.data);
+	free(r->d.b.data);
+}
+
+/* Down: would we take more of the peer's records now? */
+static int
+down_open(const struct run *r)
+{
+	return !r->d.failed && !r->d.eof && !(r->d.dead && r->p->unread > 0);
+}
+
+/*
+ * Down's source: the peer's records, as long as there is room.  Returns 1
+ * if anything came (data or close_notify), else 0.  A failure sets
+ * d.failed: what arrived before it was authenticated and is delivered
+ * first.
+ */
+static int
+down_fill(struct run *r)
+{
+	struct pump *p = r->p;
+	struct buf *b = &r->d.b;
+	size_t	 n;
+	int	 got = 0;
+
+	while (down_open(r)) {
+		buf_compact(b);
+		if (buf_room(b) == 0)
+			break;
+		switch (tlssess_recv(p->s, b->data + b->off + b->len,
+		    buf_room(b), &n)) {
+		case TLSSESS_IO_OK:
+			b->len += n;
+			p->bytes_in += (unsigned long long)n;
+			p->records_in++;
+			got = 1;
+			continue;
+		case TLSSESS_IO_EOF:
+			r->d.eof = p->peer_closed = 1;
+			got = 1;
+			continue;
+		case TLSSESS_IO_RENEG:
+			p->reneg_refused = 1;
+			continue;
+		case TLSSESS_IO_AGAIN:
+			break;
+		case TLSSESS_IO_FAILED:
+			tls_failed(p, tlssess_error(p->s));
+			r->d.failed = 1;
+			return 0;
+		}
+		break;
+	}
+	r->moved |= got;
+	return got;
+}
+
+/*
+ * Down's sink for mtls-send: standard output, which may block (a slow
+ * reader).  Returns 0, or -1 with p->end set.
+ */
+static int
+down_to_stdout(struct run *r, int fd)
+{
+	struct buf *b = &r->d.b;
+	ssize_t	 n;
+
+	while (b->len > 0) {
+		n = local_io(r->p, fd, b->data + b->off, b->len, 1);
+		if (n > 0) {
+			buf_take(b, (size_t)n);
+			r->moved = 1;
+		} else if (n < 0 && errno == EINTR) {
+			if (stop_set(r->p))
+				return 0;	/* seen at the loop's top */
+		} else
+			return local_failed(r->p, 1);
+	}
+	b->off = 0;
+	return 0;
+}
+
+/* The program reads no more: what it did not take is counted, dropped. */
+static void
+down_drop(struct run *r, size_t more)
+{
+	r->d.dead = 1;
+	r->p->unread += r->d.b.len + more;
+	r->d.b.off = r->d.b.len = 0;
+}
+
+/*
+ * Down's sink for a program: its stdin, as much as it takes (poll for
+ * more), never blocking on a program that does not read.  One that
+ * stopped reading (EPIPE) is no error: the other way goes on.  Returns 0,
+ * or -1 with p->end set.
+ */
+static int
+down_to_program(struct run *r, int fd)
+{
+	struct buf *b = &r->d.b;
+	ssize_t	 n;
+
+	if (r->d.dead)
+		down_drop(r, 0);
+	if (b->len == 0)
+		return 0;
+	n = write(fd, b->data + b->off, b->len);
+	if (n > 0) {
+		buf_take(b, (size_t)n);
+		r->moved = 1;
+		return 0;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (errno == EPIPE) {
+		down_drop(r, 0);
+		r->moved = 1;
+		return 0;
+	}
+	return local_failed(r->p, 1);
+}
+
+/* Up: would we take more of our side's input now? */
+static int
+up_open(const struct run *r)
+{
+	const struct buf *b = &r->u.b;
+
+	return !r->d.failed && !r->u.dead && !r->u.eof &&
+	    (buf_room(b) > 0 || (!r->u.inflight && b->off > 0));
+}
+
+/*
+ * Up's source: what our side has to say, read from fd.  With gone (the
+ * writer exited), a pipe with nothing left in it is its end.  Returns 0,
+ * or -1 with p->end set.
+ */
+static int
+up_fill(struct run *r, int fd, int gone)
+{
+	struct buf *b = &r->u.b;
+	ssize_t	 n;
+
+	if (!up_open(r))
+		return 0;
+	if (!r->u.inflight)
+		buf_compact(b);
+	if (buf_room(b) == 0)
+		return 0;
+	n = local_io(r->p, fd, b->data + b->off + b->len, buf_room(b), 0);
+	if (n > 0) {
+		b->len += (size_t)n;
+		r->moved = 1;
+	} else if (n == 0 || (gone && errno == EAGAIN)) {
+		r->u.eof = r->moved = 1;
+	} else if (errno != EINTR && errno != EAGAIN)
+		return local_failed(r->p, 0);
+	return 0;
+}
+
+/* A send failed.  -1, or 0 when the peer reset: read what it sent. */
+static int
+up_failed(struct run *r)
+{
+	enum tlssess_err err = tlssess_error(r->p->s);
+
+	tls_failed(r->p, err);
+	if (err != TLSSESS_VANISHED)
+		return -1;
+	/*
+	 * The peer reads no more.  What it sent before (its last output,
+	 * its close_notify) may still be waiting in our socket.
+	 */
+	r->u.dead = 1;
+	r->u.err = err;
+	return 0;
+}
+
+/* The next record's worth of b. */
+static size_t
+record_len(const struct buf *b)
+{
+	return b->len < RECORD_MAX ? b->len : RECORD_MAX;
+}
+
+/* n bytes of up went out in a record. */
+static void
+up_sent(struct run *r, size_t n)
+{
+	buf_take(&r->u.b, n);
+	r->p->bytes_out += (unsigned long long)n;
+	r->p->records_out++;
+	r->moved = 1;
+}
+
+/*
+ * Up's sink, more than a record's worth: several records corked into one
+ * write.  What the socket does not take yet goes later (u.corked).
+ */
+static int
+up_send_corked(struct run *r)
+{
+	struct buf *b = &r->u.b;
+	size_t	 batch = 0, n;
+	enum tlssess_io io;
+
+	tlssess_cork(r->p->s);
+	/* Corked, a send only gathers: it cannot block or fail. */
+	while (b->len > 0 && batch < CORK_MAX && tlssess_send(r->p->s,
+	    b->data + b->off, record_len(b), &n) == TLSSESS_IO_OK) {
+		up_sent(r, n);
+		batch += n;
+	}
+	if ((io = tlssess_uncork(r->p->s)) == TLSSESS_IO_AGAIN)
+		r->u.corked = 1;
+	else if (io != TLSSESS_IO_OK)
+		return up_failed(r);
+	return 0;
+}
+
+/*
+ * Up's sink: the buffer to the peer as records.  Returns 0, or -1 with
+ * p->end set; a peer that reset sets u.dead instead.
+ */
+static int
+up_drain(struct run *r)
+{
+	struct buf *b = &r->u.b;
+	enum tlssess_io io;
+	size_t	 n;
+
+	if (r->d.failed || r->u.dead)
+		return 0;
+	if (r->u.corked) {
+		if ((io = tlssess_uncork(r->p->s)) == TLSSESS_IO_AGAIN)
+			return 0;
+		if (io != TLSSESS_IO_OK)
+			return up_failed(r);
+		r->u.corked = 0;
+		r->moved = 1;
+	}
+	if (r->u.inflight == 0 && b->len > RECORD_MAX) {
+		if (up_send_corked(r) < 0)
+			return -1;
+	} else
+		while (b->len > 0) {
+			if (r->u.inflight == 0)
+				r->u.inflight = record_len(b);
+			io = tlssess_send(r->p->s, b->data + b->off,
+			    r->u.inflight, &n);
+			/* After AGAIN GnuTLS wants the same arguments. */
+			if (io == TLSSESS_IO_AGAIN)
+				break;
+			r->u.inflight = 0;
+			if (io != TLSSESS_IO_OK)
+				return up_failed(r);
+			up_sent(r, n);
+		}
+	if (b->len == 0)
+		b->off = 0;
+	return 0;
+}
+
+/* Up: is all said, and may our close_notify go now? */
+static int
+up_may_close(const struct run *r)
+{
+	return r->u.eof && r->u.b.len == 0 && !r->u.corked && !r->u.bye &&
+	    !r->u.held && !r->d.failed && !r->u.dead;
+}
+
+/* Our close_notify, without waiting.  Returns 0, or -1 with p->end set. */
+static int
+up_close(struct run *r)
+{
+	enum tlssess_io io;
+
+	if ((io = tlssess_shut(r->p->s)) == TLSSESS_IO_OK)
+		r->u.bye = r->moved = 1;
+	else if (io != TLSSESS_IO_AGAIN) {
+		tls_failed(r->p, tlssess_error(r->p->s));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The peer reads no more and has said all it will: end with e, saying
+ * what it never got (counting input already waiting in in_fd: a file cut
+ * short, but not waiting for more).
+ */
+static void
+end_unsent(struct run *r, int in_fd, enum pump_end e)
+{
+	r->p->unsent = r->u.b.len;
+	if (!r->u.eof && pending_input(in_fd))
+		r->p->unsent++;
+	r->p->end = e;
+}
+
+/* Both close_notify are through, and all the peer said is out. */
+static int
+both_closed(const struct run *r)
+{
+	return r->u.bye && r->d.eof && r->d.b.len == 0;
+}
+
+/* After a reset, all the peer said is out: the up direction's error. */
+static int
+reset_drained(struct run *r)
+{
+	if (!r->u.dead || !r->d.eof || r->d.b.len > 0)
+		return 0;
+	r->p->tls_err = r->u.err;
+	return 1;
+}
+
+/*
+ * Wait for something to do, with the driver's slots (SLOT_IN, SLOT_OUT,
+ * SLOT_EXIT) set (fd -1: unused, as run_init() leaves them); the
+ * socket's two slots follow the directions.  Returns 1 with the slots'
+ * revents, 0 if a signal came first (*stop is looked at next), or -1
+ * with p->end set (a poll error, the idle timeout).
+ */
+static int
+run_wait(struct run *r)
+{
+	struct pump *p = r->p;
+	struct pollfd *in = &r->pfd[SLOT_NETIN], *out = &r->pfd[SLOT_NETOUT];
+	struct timespec ts;
+	long long now = timefmt_monotonic_ms(), left;
+	int	 timeout = -1, n, i;
+
+	if (r->moved)
+		r->last = now;
+	in->events = out->events = 0;
+	if (down_open(r) && buf_room(&r->d.b) + r->d.b.off > 0)
+		in->events |= POLLIN;
+	/* After a TLS 1.3 close_notify: does TCP end too? */
+	if (r->want_fin && !r->d.failed && r->d.eof && !r->d.fin)
+		in->events |= POLLRDHUP;
+	if (!r->d.failed && !r->u.dead && (r->u.b.len > 0 || r->u.corked ||
+	    (r->u.eof && !r->u.bye && !r->u.held)))
+		out->events |= POLLOUT;
+	/* A dead socket would wake us. */
+	in->fd = in->events ? p->sock : -1;
+	out->fd = out->events ? p->sock : -1;
+
+	if (p->idle_ms > 0) {
+		left = r->last + p->idle_ms - now;
+		timeout = left > 0 ? (int)left : 0;
+	}
+	if (r->linger_end != 0) {
+		left = r->linger_end - now;
+		if (timeout < 0 || left < timeout)
+			timeout = left > 0 ? (int)left : 0;
+	}
+	/* Decrypted data GnuTLS holds does not wake poll. */
+	if ((in->events & POLLIN) && tlssess_pending(p->s) > 0)
+		timeout = 0;
+	if (r->moved)
+		timeout = 0;
+
+	for (i = 0; i < SLOT_MAX; i++)
+		r->pfd[i].revents = 0;
+	if (p->sigmask == NULL)
+		n = poll(r->pfd, SLOT_MAX, timeout);
+	else if (stop_set(p)) {
+		/*
+		 * A stop signal that came while local_io() let signals
+		 * through would wait for another.
+		 */
+		return 0;
+	} else {
+		ts.tv_sec = timeout / 1000;
+		ts.tv_nsec = (long)(timeout % 1000) * 1000000L;
+		n = ppoll(r->pfd, SLOT_MAX, timeout >= 0 ? &ts : NULL,
+		    p->sigmask);
+	}
+	if (n < 0 && errno == EINTR) {
+		for (i = 0; i < SLOT_MAX; i++)
+			r->pfd[i].revents = 0;
+		return 0;
+	}
+	if (n < 0)
+		return local_failed(p, 0);
+	if (r->d.eof && ((in->revents | out->revents) &
+	    (POLLRDHUP | POLLHUP | POLLERR)))
+		r->d.fin = 1;
+	if (n == 0 && !r->moved && p->idle_ms > 0 &&
+	    timefmt_monotonic_ms() - r->last >= p->idle_ms) {
+		p->end = PUMP_TIMEOUT;
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * A driver's round begins: nothing moved yet.  Returns 1 if *stop was
+ * set (PUMP_STOPPED: nothing closed), else 0.
+ */
+static int
+run_stopped(struct run *r)
+{
+	r->moved = 0;
+	if (!stop_set(r->p))
+		return 0;
+	r->p->end = PUMP_STOPPED;
+	return 1;
+}
+
+/* A driver's slot: fd when on, else unused. */
+static void
+slot(struct run *r, int i, int fd, int on, short events)
+{
+	r->pfd[i].fd = on ? fd : -1;
+	r->pfd[i].events = events;
+}
+
+static int
+ready(const struct run *r, int i)
+{
+	return r->pfd[i].fd >= 0 && (r->pfd[i].revents & (POLLIN | POLLHUP |
+	    POLLERR));
+}
+
+enum pump_end
+pump_stdio(struct pump *p, int in_fd, int out_fd)
+{
+	struct run r;
+	int	 got;
+
+	if (run_init(&r, p) < 0)
+		goto out;
+	r.want_fin = half_close(p->s);
 	for (;;) {
-		moved = 0;
-		if (p->stop != NULL && *p->stop) {
-			p->end = PUMP_STOPPED;
+		if (run_stopped(&r))
+			break;
+
+		/* Down: the peer's records to standard output. */
+		do {
+			got = down_fill(&r);
+			if (down_to_stdout(&r, out_fd) < 0)
+				goto out;
+			if (r.d.failed && r.d.b.len == 0)
+				goto out;
+		} while (got && r.d.b.len == 0 && !r.d.eof);
+
+		/* Up: standard input to the peer, then our close_notify. */
+		if (ready(&r, SLOT_IN) && up_fill(&r, in_fd, 0) < 0)
+			goto out;
+		if (up_drain(&r) < 0)
+			goto out;
+		if (reset_drained(&r)) {
+			end_unsent(&r, in_fd, PUMP_PEER_VANISHED);
 			goto out;
 		}
+		if (up_may_close(&r) && up_close(&r) < 0)
+			goto out;
 
-		/*
-		 * The program exited: what is in its pipe is all it says (a
-		 * background child may hold the pipe open for ever), and
-		 * what it did not read of ours is lost.
-		 */
-		if (exit_ready && !prog_exited) {
-			prog_exited = moved = 1;
-			memset(&si, 0, sizeof(si));
-			if (waitid(P_PID, (id_t)p->exit_pid, &si, WEXITED |
-			    WNOHANG | WNOWAIT) == 0 && (si.si_code ==
-			    CLD_KILLED || si.si_code == CLD_DUMPED))
-				p->prog_signal = si.si_status;
-			if (p->xform == NULL && !peer_eof && !out_dead &&
-			    p->out_may_close) {
-				out_dead = 1;
-				p->unread += down.len + pipe_unread(p->out_fd);
-				down.off = down.len = 0;
-			}
+		/* Done? */
+		if (both_closed(&r)) {
+			p->end = PUMP_DONE;
+			break;
+		}
+		if (r.d.eof && (!r.want_fin || r.d.fin) && r.d.b.len == 0) {
+			/*
+			 * The peer closed the session (TLS 1.2), or closed
+			 * TCP after its close_notify (TLS 1.3), so it reads
+			 * no more.
+			 */
+			end_unsent(&r, in_fd, PUMP_DONE);
+			if (!r.u.bye)
+				tlssess_bye(p->s, BYE_TIMEOUT_MS);
+			break;
 		}
 
-		/* Peer to down buffer, through the xform or to out_fd. */
-		for (;;) {
-			got = 0;
-			if (!tls_dead && !(out_dead && p->unread > 0) &&
-			    (got = tls_receive(p, &down, &peer_eof)) < 0) {
-				/*
-				 * What arrived before the failure was
-				 * authenticated: it is delivered first.
-				 */
-				tls_dead = 1;
-				got = 0;
-			}
-			moved |= got;
-			if (peer_eof)
-				p->peer_closed = 1;
-			if (p->xform != NULL) {
-				if (tls_dead)
-					goto out;
-				while (down.len > 0) {
-					if (!inflight)
-						buf_compact(&up);
-					if (buf_room(&up) < PUMP_XFORM_MIN)
-						break;
-					made = p->xform->fn(p->xform->arg,
-					    down.data + down.off, down.len,
-					    &used, up.data + up.off + up.len,
-					    buf_room(&up));
-					up.len += made;
-					down.off += used;
-					down.len -= used;
-					moved = 1;
-				}
-				if (peer_eof && down.len == 0 && !in_eof) {
-					if (!inflight)
-						buf_compact(&up);
-					if (buf_room(&up) >= PUMP_XFORM_MIN) {
-						up.len += p->xform->eof(
-						    p->xform->arg,
-						    up.data + up.off + up.len,
-						    buf_room(&up));
-						in_eof = 1;
-					}
-				}
-			} else if (deliver(p, &down, &out_dead, &moved) < 0)
+		slot(&r, SLOT_IN, in_fd, up_open(&r), POLLIN);
+		if (run_wait(&r) < 0)
+			break;
+	}
+out:
+	run_free(&r);
+	return p->end;
+}
+
+/*
+ * The program exited: what is in its pipe is all it says (a background
+ * child may hold the pipe open for ever), and what it did not read of
+ * ours is lost.
+ */
+static void
+prog_exited(struct run *r, const struct child *c)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+	    0 && (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED))
+		r->p->prog_signal = si.si_status;
+	if (!r->d.eof && !r->d.dead)
+		down_drop(r, pipe_unread(c->to_fd));
+	r->moved = 1;
+}
+
+/*
+ * A program's stdout ends when it dies, a moment before its death can be
+ * seen: wait for that moment, so a program killed by a signal never gets
+ * our close_notify.  Returns 1 if it has exited.
+ */
+static int
+prog_wait_exit(const struct child *c)
+{
+	struct pollfd efd = { c->exit_fd, POLLIN, 0 };
+
+	return poll(&efd, 1, EXIT_WAIT_MS) == 1;
+}
+
+enum pump_end
+pump_program(struct pump *p, const struct child *c, int hold_bye)
+{
+	struct run r;
+	int	 got, hold, exited = 0, exit_ready = 0, waited = 0;
+
+	if (run_init(&r, p) < 0)
+		goto out;
+	/* Without a pidfd the program's exit is not seen: do not wait. */
+	hold = hold_bye && c->exit_fd > 0 && !half_close(p->s);
+	for (;;) {
+		if (run_stopped(&r))
+			break;
+		if (exit_ready && !exited) {
+			exited = 1;
+			prog_exited(&r, c);
+		}
+
+		/* Down: the peer's records to the program's stdin. */
+		do {
+			got = down_fill(&r);
+			if (down_to_program(&r, c->to_fd) < 0)
 				goto out;
-			if (tls_dead && (down.len == 0 || p->xform != NULL))
+			if (r.d.failed && r.d.b.len == 0)
 				goto out;
-			if (p->xform == NULL && peer_eof && down.len == 0 &&
-			    p->close_out && !p->out_closed) {
-				/* Our reader sees the peer's end of data. */
-				close(p->out_fd);
+			if (r.d.eof && r.d.b.len == 0 && !p->out_closed) {
+				/* The program sees the peer's end of data. */
+				close(c->to_fd);
 				p->out_closed = 1;
 			}
-			if (!got || down.len > 0 || peer_eof)
-				break;
-		}
+		} while (got && r.d.b.len == 0 && !r.d.eof);
 
-		/* Local input to the up buffer. */
-		if (p->xform == NULL && !tls_dead && !up_dead && !in_eof &&
-		    (in_ready || prog_exited)) {
-			if (!inflight)
-				buf_compact(&up);
-			if (buf_room(&up) > 0) {
-				rd = local_io(p, p->in_fd,
-				    up.data + up.off + up.len, buf_room(&up), 0);
-				if (rd > 0) {
-					up.len += (size_t)rd;
-					moved = 1;
-				} else if (rd == 0 || (prog_exited &&
-				    errno == EAGAIN)) {
-					in_eof = 1;
-					moved = 1;
-				} else if (errno != EINTR && errno != EAGAIN) {
-					p->local_errno = errno;
-					p->end = PUMP_LOCAL_ERROR;
-					goto out;
-				}
-			}
-		}
-
-		/* Up buffer to the peer, then our close_notify. */
-		if (!tls_dead && !up_dead) {
-			if ((r = tls_send(p, &up, &inflight, &corked)) < 0) {
-				if (p->xform != NULL || p->end !=
-				    PUMP_PEER_VANISHED)
-					goto out;
-				/*
-				 * The peer reset the connection: it reads no
-				 * more.  What it sent before (its last output,
-				 * its close_notify) may still be waiting in
-				 * our socket: read on.
-				 */
-				up_dead = 1;
-				up_err = p->tls_err;
-			}
-			moved |= r > 0;
-		}
-		if (up_dead && peer_eof && down.len == 0) {
-			p->unsent = up.len;
-			if (!in_eof && pending_input(p->in_fd))
-				p->unsent++;
-			p->tls_err = up_err;
-			p->end = PUMP_PEER_VANISHED;
+		/* Up: the program's stdout to the peer, then close_notify. */
+		if ((ready(&r, SLOT_IN) || exited) &&
+		    up_fill(&r, c->from_fd, exited) < 0)
+			goto out;
+		if (up_drain(&r) < 0)
+			goto out;
+		if (reset_drained(&r)) {
+			end_unsent(&r, c->from_fd, PUMP_PEER_VANISHED);
 			goto out;
 		}
-		if (in_eof && p->exit_fd > 0 && !prog_exited && !exit_waited) {
-			/*
-			 * A program's stdout ends when it dies, a moment
-			 * before its death can be seen: wait for that moment,
-			 * so a program killed by a signal never gets our
-			 * close_notify.
-			 */
-			struct pollfd efd = { p->exit_fd, POLLIN, 0 };
-
-			exit_waited = 1;
-			if (poll(&efd, 1, EXIT_WAIT_MS) == 1) {
-				exit_ready = 1;
+		if (r.u.eof && c->exit_fd > 0 && !exited && !waited) {
+			waited = 1;
+			if ((exit_ready = prog_wait_exit(c)))
 				continue;
-			}
 		}
-		may_bye = in_eof && up.len == 0 && !corked && !bye_sent &&
-		    !tls_dead && !up_dead && (!p->hold_bye || prog_exited || peer_eof);
-		if (may_bye && p->prog_signal != 0) {
+		r.u.held = hold && !exited && !r.d.eof;
+		if (up_may_close(&r) && p->prog_signal != 0) {
 			/*
 			 * A program killed by a signal may have been cut
 			 * short: no close_notify, so the peer cannot take
 			 * the end for a complete one.
 			 */
 			p->end = PUMP_PROGRAM_KILLED;
+			break;
+		}
+		if (up_may_close(&r) && up_close(&r) < 0)
 			goto out;
-		}
-		if (may_bye) {
-			r = gnutls_bye(p->s, GNUTLS_SHUT_WR);
-			if (r == 0) {
-				bye_sent = 1;
-				moved = 1;
-			} else if (r != GNUTLS_E_AGAIN &&
-			    r != GNUTLS_E_INTERRUPTED) {
-				tls_failed(p, r);
-				goto out;
-			}
-		}
 
 		/* Done? */
-		if (bye_sent && peer_eof && down.len == 0) {
+		if (both_closed(&r)) {
 			p->end = PUMP_DONE;
-			goto out;
+			break;
 		}
-		if (bye_sent && out_dead) {
+		if (r.u.bye && r.d.dead) {
 			/*
 			 * Our side is said and nobody reads the peer's.  If
 			 * it sent nothing more, give its close_notify a
 			 * moment, so a clean end stays clean.
 			 */
-			if (linger_end == 0)
-				linger_end = timefmt_monotonic_ms() +
+			if (r.linger_end == 0)
+				r.linger_end = timefmt_monotonic_ms() +
 				    PUMP_LINGER_MS;
 			if (p->unread > 0 ||
-			    timefmt_monotonic_ms() >= linger_end) {
+			    timefmt_monotonic_ms() >= r.linger_end) {
 				p->end = PUMP_DONE;
-				goto out;
+				break;
 			}
 		}
-		if (p->xform == NULL && p->stop_at_peer_eof && peer_eof &&
-		    (!p->half_close || tcp_fin) && down.len == 0) {
-			/*
-			 * The peer closed the session (TLS 1.2), or closed
-			 * TCP after its close_notify (TLS 1.3), so it reads
-			 * no more: say what we could not send, counting input
-			 * already waiting to be read (a file that was cut
-			 * short), but not waiting for more.
-			 */
-			p->unsent = up.len;
-			if (!in_eof && pending_input(p->in_fd))
-				p->unsent++;
-			if (!bye_sent)
-				tlssess_bye(p->s, p->sock, BYE_TIMEOUT_MS);
-			p->end = PUMP_DONE;
-			goto out;
-		}
 
-		/* Wait for something to do. */
-		if (moved)
-			last = timefmt_monotonic_ms();
-		pfd[0].fd = p->sock;
-		pfd[0].events = 0;
-		if (!tls_dead && !peer_eof && buf_room(&down) + down.off > 0 &&
-		    !(out_dead && p->unread > 0))
-			pfd[0].events |= POLLIN;
-		if (!tls_dead && !up_dead && (up.len > 0 || corked ||
-		    (in_eof && !bye_sent && (!p->hold_bye || prog_exited ||
-		    peer_eof))))
-			pfd[0].events |= POLLOUT;
-		/* After a TLS 1.3 close_notify: does TCP end too? */
-		if (!tls_dead && peer_eof && p->half_close && !tcp_fin)
-			pfd[0].events |= POLLRDHUP;
-		if (pfd[0].events == 0)
-			pfd[0].fd = -1;	/* a dead socket would wake us */
-		nfd = 1;
-		in_i = exit_i = -1;
-		if (p->xform == NULL && !tls_dead && !up_dead && !in_eof &&
-		    (buf_room(&up) > 0 || (!inflight && up.off > 0))) {
-			pfd[nfd].fd = p->in_fd;
-			pfd[nfd].events = POLLIN;
-			in_i = nfd++;
-		}
-		if (p->xform == NULL && p->out_nonblock && down.len > 0) {
-			pfd[nfd].fd = p->out_fd;
-			pfd[nfd].events = POLLOUT;
-			nfd++;	/* a reader that left shows as EPIPE */
-		}
-		if (p->exit_fd > 0 && !prog_exited) {
-			pfd[nfd].fd = p->exit_fd;
-			pfd[nfd].events = POLLIN;
-			exit_i = nfd++;
-		}
-		timeout = -1;
-		if (p->idle_ms > 0) {
-			left = last + p->idle_ms - timefmt_monotonic_ms();
-			timeout = left > 0 ? (int)left : 0;
-		}
-		if (linger_end != 0) {
-			left = linger_end - timefmt_monotonic_ms();
-			if (timeout < 0 || left < timeout)
-				timeout = left > 0 ? (int)left : 0;
-		}
-		/* Decrypted data GnuTLS holds does not wake poll. */
-		if (!tls_dead && !peer_eof && !(out_dead && p->unread > 0) &&
-		    gnutls_record_check_pending(p->s) > 0)
-			timeout = 0;
-		if (moved)
-			timeout = 0;
-		r = pump_poll(p, pfd, (nfds_t)nfd, timeout);
-		if (r < 0 && errno == EINTR)
-			continue;	/* *stop is looked at first */
-		idle = p->idle_ms > 0 &&
-		    timefmt_monotonic_ms() - last >= p->idle_ms;
-		if (r < 0) {
-			p->local_errno = errno;
-			p->end = PUMP_LOCAL_ERROR;
-			goto out;
-		}
-		in_ready = in_i > 0 && (pfd[in_i].revents & (POLLIN | POLLHUP |
-		    POLLERR));
-		exit_ready = exit_i > 0 && pfd[exit_i].revents != 0;
-		if (pfd[0].fd >= 0 && peer_eof && (pfd[0].revents &
-		    (POLLRDHUP | POLLHUP | POLLERR)))
-			tcp_fin = 1;
-		if (r == 0 && !moved && idle) {
-			p->end = PUMP_TIMEOUT;
-			goto out;
-		}
+		slot(&r, SLOT_IN, c->from_fd, up_open(&r), POLLIN);
+		/* A reader that left shows as EPIPE. */
+		slot(&r, SLOT_OUT, c->to_fd, r.d.b.len > 0, POLLOUT);
+		slot(&r, SLOT_EXIT, c->exit_fd, c->exit_fd > 0 && !exited,
+		    POLLIN);
+		if (run_wait(&r) < 0)
+			break;
+		exit_ready = r.pfd[SLOT_EXIT].fd >= 0 &&
+		    r.pfd[SLOT_EXIT].revents != 0;
 	}
 out:
-	free(up.data);
-	free(down.data);
+	run_free(&r);
+	return p->end;
+}
+
+/*
+ * The loopback's middle: the peer's bytes through x into the up buffer,
+ * as far as there is room, and x's last words after the peer's end.
+ */
+static void
+loop_xform(struct run *r, const struct pump_xform *x)
+{
+	struct buf *d = &r->d.b, *u = &r->u.b;
+	size_t	 used, made;
+
+	while (d->len > 0) {
+		if (!r->u.inflight)
+			buf_compact(u);
+		if (buf_room(u) < PUMP_XFORM_MIN)
+			break;
+		made = x->fn(x->arg, d->data + d->off, d->len, &used,
+		    u->data + u->off + u->len, buf_room(u));
+		u->len += made;
+		buf_take(d, used);
+		r->moved = 1;
+	}
+	if (r->d.eof && d->len == 0 && !r->u.eof) {
+		if (!r->u.inflight)
+			buf_compact(u);
+		if (buf_room(u) >= PUMP_XFORM_MIN) {
+			u->len += x->eof(x->arg, u->data + u->off + u->len,
+			    buf_room(u));
+			r->u.eof = 1;
+		}
+	}
+}
+
+enum pump_end
+pump_loopback(struct pump *p, const struct pump_xform *x)
+{
+	struct run r;
+	int	 got;
+
+	if (run_init(&r, p) < 0)
+		goto out;
+	for (;;) {
+		if (run_stopped(&r))
+			break;
+
+		/* Down: the peer's records through x into up. */
+		do {
+			got = down_fill(&r);
+			if (r.d.failed)
+				goto out;
+			loop_xform(&r, x);
+		} while (got && r.d.b.len == 0 && !r.d.eof);
+
+		/* Up: back to the peer, then our close_notify. */
+		if (up_drain(&r) < 0 || r.u.dead)
+			goto out;
+		if (up_may_close(&r) && up_close(&r) < 0)
+			goto out;
+		if (both_closed(&r)) {
+			p->end = PUMP_DONE;
+			break;
+		}
+		if (run_wait(&r) < 0)
+			break;
+	}
+out:
+	run_free(&r);
 	return p->end;
 }

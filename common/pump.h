@@ -1,15 +1,21 @@
 /*
  * pump: move plaintext both ways through one TLS session at once.
  *
- * One poll(2) loop, two bounded buffers, a half-close per direction (the
- * shape of OpenBSD nc's readwrite()).  Two topologies:
+ * A direction is the unit (OpenBSD nc's readwrite(), spiped's one pipe
+ * per direction): each has a bounded buffer, a source that fills it, a
+ * sink that drains it, and an end of its own.  Down: the peer's records
+ * to our side.  Up: our side's bytes to the peer as records, then our
+ * close_notify.  A driver joins the two for one kind of local side:
  *
- *   stream:   in_fd --> TLS peer --> out_fd       (mtls-send, exec mode)
- *   loopback: TLS peer --> xform --> TLS peer     (the echo server)
+ *   pump_stdio:     stdin --> TLS peer --> stdout      (mtls-send)
+ *   pump_program:   a program's pipes <--> TLS peer    (exec mode,
+ *                                                       mtls-send -- PROG)
+ *   pump_loopback:  TLS peer --> xform --> TLS peer    (the echo server)
  *
- * Memory is bounded: a side that cannot take more stops the other side
- * from reading, so a peer that never reads only stalls, and the idle
- * timeout ends it.
+ * Memory is bounded: a direction whose sink takes no more stops reading
+ * its source, so a peer that never reads only stalls, and the idle
+ * timeout ends it.  The pump never blocks in a send while the peer may
+ * be blocked sending to us.
  */
 #ifndef MTLS_PUMP_H
 #define MTLS_PUMP_H
@@ -19,7 +25,8 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include <gnutls/gnutls.h>
+#include "child.h"
+#include "tlssess.h"
 
 /* An xform is always offered at least this much room to write into. */
 #define PUMP_XFORM_MIN	256
@@ -42,37 +49,21 @@ enum pump_end {
 	PUMP_PEER_VANISHED,	/* TCP closed or reset without close_notify */
 	PUMP_TIMEOUT,		/* nothing moved for idle_ms */
 	PUMP_TLS_ERROR,		/* a fatal TLS error or alert: tls_err */
-	PUMP_LOCAL_ERROR,	/* reading in_fd or writing out_fd: local_errno */
+	PUMP_LOCAL_ERROR,	/* reading or writing our side: local_errno */
 	PUMP_STOPPED,		/* *stop was set (a signal): nothing closed */
-	PUMP_PROGRAM_KILLED	/* exit_fd: the program died by a signal */
+	PUMP_PROGRAM_KILLED	/* the program died by a signal */
 };
 
 struct pump {
 	/* Set by the caller. */
-	gnutls_session_t s;
+	struct tlssess	*s;
 	int		 sock;
-	int		 in_fd;		/* stream: plaintext to send */
-	int		 out_fd;	/* stream: where received data goes */
-	const struct pump_xform *xform;	/* non-NULL: loopback mode */
 	int		 idle_ms;	/* <= 0: no idle limit */
-	int		 stop_at_peer_eof; /* stream: end when peer closes */
-	int		 close_out;	/* stream: close out_fd at peer's end */
-	int		 out_nonblock;	/* out_fd is O_NONBLOCK: never block on
-					   a reader that does not read */
-	int		 out_may_close;	/* stream: out_fd's reader may stop
-					   reading (EPIPE): not an error, see
-					   unread */
-	int		 half_close;	/* stream: the peer's close_notify ends
-					   only its direction (TLS 1.3) */
-	int		 hold_bye;	/* stream: our close_notify waits for
-					   the program's exit or the peer's
-					   (TLS 1.2, where it ends both ways) */
-	int		 exit_fd;	/* stream: a pidfd, readable once the
-					   program has exited; 0: none */
-	pid_t		 exit_pid;	/* the program exit_fd watches */
 	volatile sig_atomic_t *stop;	/* non-NULL: end when *stop is set */
 	const sigset_t	*sigmask;	/* the mask to poll with (ppoll), so
-					   a signal cannot slip in unseen */
+					   a signal cannot slip in unseen;
+					   blocking local reads and writes
+					   let it in too */
 
 	/* Results. */
 	unsigned long long bytes_in;	/* plaintext received from the peer */
@@ -80,20 +71,45 @@ struct pump {
 	unsigned long long records_in;	/* TLS records received, sent */
 	unsigned long long records_out;
 	size_t		 unsent;	/* input left when the peer closed */
-	unsigned long long unread;	/* peer data out_fd's reader never
-					   took (out_may_close) */
+	unsigned long long unread;	/* peer data the program never took */
 	int		 peer_closed;	/* the peer's close_notify came */
-	int		 local_out;	/* local_errno is from writing out_fd */
+	int		 local_out;	/* local_errno is from writing */
 	int		 prog_signal;	/* PUMP_PROGRAM_KILLED: the signal */
-	int		 out_closed;	/* close_out did close out_fd */
+	int		 out_closed;	/* the program's stdin was closed */
 	int		 reneg_refused;	/* the peer asked to renegotiate */
-	int		 tls_err;
+	enum tlssess_err tls_err;	/* PUMP_TLS_ERROR, PUMP_PEER_VANISHED:
+					   the session's failure (its words:
+					   tlssess_why()) */
 	int		 local_errno;
 	enum pump_end	 end;
 };
 
-/* Run until both directions are done or something fails; returns p->end. */
-enum pump_end pump_run(struct pump *p);
+/*
+ * Standard input to the peer, the peer's data to standard output (both
+ * may block: the caller's signals are let in while they do).  Ends when
+ * both sides closed, or when the peer has closed in a way that says it
+ * reads no more: its close_notify in TLS 1.2, its close_notify and TCP's
+ * end in TLS 1.3.  Input the peer never got is counted in unsent.
+ * Returns p->end.
+ */
+enum pump_end pump_stdio(struct pump *p, int in_fd, int out_fd);
+
+/*
+ * The program c runs (child.h): its stdout to the peer, the peer's data
+ * to its stdin, which is closed at the peer's end (out_closed); each
+ * direction closes on its own.  A program that stops reading is no error
+ * (see unread).  Its exit ends what it says (a background child may hold
+ * the pipe); an exit by a signal ends the session without our
+ * close_notify (PUMP_PROGRAM_KILLED).  With hold_bye, where a
+ * close_notify ends both ways (TLS 1.2), ours waits for the program's
+ * exit or the peer's close_notify: a server's, whose client would stop
+ * sending.  Returns p->end.
+ */
+enum pump_end pump_program(struct pump *p, const struct child *c,
+	    int hold_bye);
+
+/* The peer's data through x back to it, until both sides closed. */
+enum pump_end pump_loopback(struct pump *p, const struct pump_xform *x);
 
 /*
  * "close_notify", "peer vanished", "timeout", "tls error", "local error",

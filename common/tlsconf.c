@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
 #include <gnutls/ocsp.h>
 #include <gnutls/pkcs11.h>
 #include <gnutls/x509.h>
@@ -13,8 +14,9 @@
 #include "diag.h"
 #include "fileio.h"
 #include "timefmt.h"
-#include "tlsconf.h"
-#include "tlssess.h"
+#include "tls_int.h"
+#include "tlsfile.h"
+#include "tlskey.h"
 
 #define PKCS11_PREFIX	"pkcs11:"
 #define PKCS11_PIN_ENV	"MTLS_PKCS11_PIN"
@@ -183,9 +185,10 @@ tlsconf_read_key(const char *keypath, gnutls_x509_privkey_t *key, char *err,
     size_t errlen)
 {
 	unsigned char *kdata;
-	size_t	 klen;
+	size_t	 klen, derlen;
 	gnutls_datum_t kd;
-	int	 ret, rv = -1;
+	gnutls_x509_crt_fmt_t fmt;
+	int	 ret, rv = -1, pem, encrypted = 0;
 
 	if (file_read(keypath, &kdata, &klen, err, errlen) < 0)
 		return -1;
@@ -204,8 +207,20 @@ tlsconf_read_key(const char *keypath, gnutls_x509_privkey_t *key, char *err,
 	}
 	kd.data = kdata;
 	kd.size = (unsigned int)klen;
-	ret = gnutls_x509_privkey_import2(*key, &kd, is_pem(kdata, klen) ?
-	    GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, NULL, 0);
+	fmt = is_pem(kdata, klen) ? GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER;
+	/* Our own decoder: GnuTLS's leaves a copy of the text in the heap. */
+	if (fmt == GNUTLS_X509_FMT_PEM && (pem = file_pem_decode(keypath,
+	    kdata, klen, "PRIVATE KEY", &derlen, &encrypted, err,
+	    errlen)) < 0) {
+		gnutls_x509_privkey_deinit(*key);
+		goto out0;
+	}
+	if (fmt == GNUTLS_X509_FMT_PEM && pem == 0) {
+		fmt = GNUTLS_X509_FMT_DER;
+		kd.size = (unsigned int)derlen;
+	}
+	ret = encrypted ? GNUTLS_E_DECRYPTION_FAILED :
+	    gnutls_x509_privkey_import2(*key, &kd, fmt, NULL, 0);
 	if (ret == GNUTLS_E_DECRYPTION_FAILED)
 		snprintf(err, errlen, "%s: encrypted private key (not "
 		    "supported: store it unencrypted, mode 0600, or in a "
@@ -225,10 +240,9 @@ out0:
 	return rv;
 }
 
-/* The private key, from a file or a token, as an abstract key. */
-static int
-load_key(gnutls_privkey_t *pkey, const char *keypath, const char *pin,
-    int strict, char *err, size_t errlen)
+int
+tlsconf_load_key(gnutls_privkey_t *pkey, const char *keypath,
+    const char *pin, int strict, char *err, size_t errlen)
 {
 	gnutls_x509_privkey_t key;
 	int	 ret, rv = -1;
@@ -270,8 +284,8 @@ out:
  * file again, such as after dropping privileges).
  */
 static int
-copy_keypair(struct tlsconf *c, const struct tlsconf *old, char *err,
-    size_t errlen)
+copy_keypair(struct tlsconf *c, const struct tlsconf *old,
+    struct tlskey *signer, char *err, size_t errlen)
 {
 	gnutls_x509_privkey_t xkey;
 	gnutls_datum_t der;
@@ -295,6 +309,12 @@ copy_keypair(struct tlsconf *c, const struct tlsconf *old, char *err,
 		gnutls_free(der.data);
 		if (ret < 0)
 			goto fail;
+	}
+	/* The key process's key: the current one, as old used it. */
+	if (signer != NULL) {
+		if ((ret = tlskey_privkey(signer, 0, &c->pkey)) < 0)
+			goto fail;
+		return 0;
 	}
 	if ((ret = gnutls_privkey_init(&c->pkey)) < 0 ||
 	    (ret = gnutls_privkey_export_x509(old->pkey, &xkey)) < 0)
@@ -322,11 +342,36 @@ load_keypair(struct tlsconf *c, const struct tlsconf_files *f,
 	int	 ret;
 
 	if (old != NULL) {
-		if (copy_keypair(c, old, err, errlen) < 0)
+		if (copy_keypair(c, old, f->signer, err, errlen) < 0)
 			return -1;
-	} else if (load_chain(c, f->cert, err, errlen) < 0 ||
-	    load_key(&c->pkey, f->key, f->pin, f->strict, err, errlen) < 0)
+	} else if (load_chain(c, f->cert, err, errlen) < 0)
 		return -1;
+	else if (f->signer != NULL) {
+		/*
+		 * The key process has the key (a pending one after a
+		 * reload): match our certificate against its public key
+		 * here, so that GnuTLS need not sign to check it.
+		 */
+		if (c->nchain == 0 || !tlskey_matches(f->signer, 1,
+		    c->chain[0])) {
+			snprintf(err, errlen, "%.*s: key does not match "
+			    "certificate %s", (int)strcspn(f->key, "?"),
+			    f->key, f->cert);
+			return -1;
+		}
+		if ((ret = tlskey_privkey(f->signer, 1, &c->pkey)) < 0) {
+			snprintf(err, errlen, "key process: %s",
+			    gnutls_strerror(ret));
+			return -1;
+		}
+		gnutls_certificate_set_flags(c->cred,
+		    GNUTLS_CERTIFICATE_SKIP_KEY_CERT_MATCH);
+	} else if (tlsconf_load_key(&c->pkey, f->key, f->pin, f->strict, err,
+	    errlen) < 0)
+		return -1;
+	if (old != NULL && f->signer != NULL)
+		gnutls_certificate_set_flags(c->cred,
+		    GNUTLS_CERTIFICATE_SKIP_KEY_CERT_MATCH);
 	n = c->nchain;
 	if ((c->pcert = gnutls_calloc(n, sizeof(*c->pcert))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -698,20 +743,27 @@ out:
 }
 
 int
-tlsconf_ticket_key_generate(char *hex, size_t n)
+tlsconf_ticket_key_generate(char *hex, size_t n, char *err, size_t errlen)
 {
 	gnutls_datum_t k;
 	size_t	 i;
 	int	 ret;
 
-	if (n < 2 * TLSCONF_TICKET_KEY_SIZE + 1)
-		return GNUTLS_E_SHORT_MEMORY_BUFFER;
-	if ((ret = gnutls_session_ticket_key_generate(&k)) < 0)
-		return ret;
+	if (n < 2 * TLSCONF_TICKET_KEY_SIZE + 1) {
+		snprintf(err, errlen, "%s",
+		    gnutls_strerror(GNUTLS_E_SHORT_MEMORY_BUFFER));
+		return -1;
+	}
+	if ((ret = gnutls_session_ticket_key_generate(&k)) < 0) {
+		snprintf(err, errlen, "%s", gnutls_strerror(ret));
+		return -1;
+	}
 	if (k.size != TLSCONF_TICKET_KEY_SIZE) {
 		gnutls_memset(k.data, 0, k.size);
 		gnutls_free(k.data);
-		return GNUTLS_E_INTERNAL_ERROR;
+		snprintf(err, errlen, "%s",
+		    gnutls_strerror(GNUTLS_E_INTERNAL_ERROR));
+		return -1;
 	}
 	for (i = 0; i < k.size; i++)
 		snprintf(hex + 2 * i, 3, "%02x", k.data[i]);
@@ -809,8 +861,19 @@ tlsconf_reload(const struct tlsconf_files *f, const struct tlsconf *old,
 	enum stage stage;
 
 	keyerr[0] = '\0';
-	if ((c = load(f, NULL, err, errlen, &stage)) != NULL ||
-	    stage != STAGE_KEYPAIR || old->nchain == 0 || old->pkey == NULL)
+	/* The key process reads the key first, and holds it pending. */
+	if (f->signer != NULL && f->cert != NULL &&
+	    tlskey_load(f->signer, keyerr, keyerrlen) < 0)
+		return load(f, old, err, errlen, &stage);
+	c = load(f, NULL, err, errlen, &stage);
+	if (f->signer != NULL) {
+		if (c != NULL)
+			tlskey_commit(f->signer);
+		else
+			tlskey_abort(f->signer);
+	}
+	if (c != NULL || stage != STAGE_KEYPAIR || old->nchain == 0 ||
+	    old->pkey == NULL)
 		return c;
 	snprintf(keyerr, keyerrlen, "%s", err);
 	return load(f, old, err, errlen, &stage);
@@ -826,6 +889,78 @@ tlsconf_crl_stale(const struct tlsconf *c, char *why, size_t n)
 	snprintf(why, n, "revocation data too old: a CRL expired %s",
 	    timefmt_rfc3339(when, sizeof(when), c->crl_next_update));
 	return 1;
+}
+
+const char *
+tlsconf_version(void)
+{
+	return gnutls_check_version(NULL);
+}
+
+void
+tlsconf_counts(const struct tlsconf *c, struct tlsconf_counts *n)
+{
+	n->chain = c->nchain;
+	n->cas = c->nca;
+	n->crls = c->ncrl;
+	n->deferred = c->ndeferred;
+}
+
+int
+tlsconf_identity(const struct tlsconf *c, struct x509_facts *f)
+{
+	char	 err[256];
+
+	if (c->nchain == 0)
+		return -1;
+	return tlsx509_parse_crt(c->chain[0], f, err, sizeof(err));
+}
+
+/* Hash n certificates (DER), each after tag: 0 or a GnuTLS error code. */
+static int
+hash_crts(gnutls_hash_hd_t h, const char *tag, gnutls_x509_crt_t *crts,
+    unsigned int n)
+{
+	gnutls_datum_t der;
+	unsigned int i;
+	int	 ret;
+
+	for (i = 0; i < n; i++) {
+		if ((ret = gnutls_x509_crt_export2(crts[i],
+		    GNUTLS_X509_FMT_DER, &der)) < 0)
+			return ret;
+		gnutls_hash(h, tag, strlen(tag) + 1);
+		gnutls_hash(h, der.data, der.size);
+		gnutls_free(der.data);
+	}
+	return 0;
+}
+
+int
+tlsconf_digest(const struct tlsconf *c, const char *const *extra, size_t n,
+    char hex[65], char *err, size_t errlen)
+{
+	gnutls_hash_hd_t h;
+	unsigned char md[32];
+	size_t	 i;
+	int	 ret;
+
+	if ((ret = gnutls_hash_init(&h, GNUTLS_DIG_SHA256)) < 0) {
+		snprintf(err, errlen, "%s", gnutls_strerror(ret));
+		return -1;
+	}
+	/* Each item tagged and NUL-ended, so no two settings hash alike. */
+	if ((ret = hash_crts(h, "ca", c->cas, c->ncas)) < 0 ||
+	    (ret = hash_crts(h, "me", c->chain, c->nchain)) < 0) {
+		gnutls_hash_deinit(h, NULL);
+		snprintf(err, errlen, "%s", gnutls_strerror(ret));
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		gnutls_hash(h, extra[i], strlen(extra[i]) + 1);
+	gnutls_hash_deinit(h, md);
+	tlsx509_hex(md, sizeof(md), hex);
+	return 0;
 }
 
 void

@@ -3,17 +3,15 @@
  * its own certificate chain and key, the CAs it trusts, the priority cache.
  *
  * Shaped like libtls's tls_config: built before listening or connecting
- * (before any fork), then only read, by every session that follows.
+ * (before any fork), then only read, by every session that follows.  It is
+ * opaque: what callers need of it they ask for below.
  */
 #ifndef MTLS_TLSCONF_H
 #define MTLS_TLSCONF_H
 
 #include <stddef.h>
-#include <time.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/abstract.h>
-#include <gnutls/x509.h>
+struct x509_facts;
 
 /*
  * The default policy: TLS 1.3 and 1.2, AEAD ciphers only, ECDHE only (every
@@ -29,6 +27,8 @@
 	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-GROUP-DH-ALL:" \
 	"-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1:-SIGN-DSA-SHA1"
 
+struct tlskey;
+
 struct tlsconf_files {
 	const char	*cert;		/* our chain, PEM, DER or pkcs11: URI;
 					   NULL: none */
@@ -43,38 +43,14 @@ struct tlsconf_files {
 	const char	*pin;		/* a token's PIN; NULL: $MTLS_PKCS11_PIN */
 	const char	*ticket_key;	/* server: session ticket master key
 					   file; NULL: a random one */
+	struct tlskey	*signer;	/* server: the key process holds
+					   the key (key is not read here);
+					   NULL: read key here */
 };
 
 /* The session ticket master key's size: GnuTLS's, 64 bytes. */
 #define TLSCONF_TICKET_KEY_SIZE	64
 
-struct tlsconf {
-	gnutls_certificate_credentials_t cred;
-	gnutls_priority_t	 prio;
-	gnutls_x509_crt_t	*chain;	/* our own chain, leaf first */
-	unsigned int		 nchain;
-	unsigned int		 nca;	/* how many CAs are trusted */
-	unsigned int		 ncrl;	/* CRLs in use */
-	time_t			 crl_next_update; /* the earliest; 0: none */
-	gnutls_x509_crt_t	*cas;	/* the trusted CAs, for CRL checks */
-	unsigned int		 ncas;
-	/* CRLs whose issuer is not a trusted CA (an intermediate's). */
-	gnutls_x509_crl_t	*deferred;
-	unsigned int		 ndeferred;
-	/* A client's chain and key, handed over by tlssess's callback. */
-	gnutls_pcert_st		*pcert;
-	unsigned int		 npcert;
-	gnutls_privkey_t	 pkey;
-	int			 keys_in_cred;	/* the credentials free them */
-	/*
-	 * A server's session ticket master key: made once in the parent,
-	 * so any child resumes any ticket.  GnuTLS derives the keys it
-	 * uses from it, rotating them; a reload makes a new master, or
-	 * reads the --ticket-key file again.
-	 */
-	gnutls_datum_t		 ticket_key;
-	char			 priority[1024];
-};
 
 /*
  * Load the files named in f.  Returns a new configuration, or NULL with a
@@ -97,19 +73,6 @@ struct tlsconf *tlsconf_reload(const struct tlsconf_files *f,
 	    const struct tlsconf *old, char *err, size_t errlen, char *keyerr,
 	    size_t keyerrlen);
 
-/* The longest client chain tlsconf_check_deferred() looks at. */
-#define TLSCONF_CHAIN_MAX	16
-
-/*
- * The deferred CRLs against a verified peer chain (DER, leaf first): a
- * CRL applies when a CA certificate of the chain, itself verified against
- * the trusted CAs, signed it.  Returns 0 (none revoked), 1 (revoked) or -1
- * (the chain cannot be read), with the reason in why.
- */
-int	 tlsconf_check_deferred(const struct tlsconf *c,
-	    const gnutls_datum_t *der, unsigned int n, char *why,
-	    size_t whylen);
-
 /*
  * Is a CRL in use past its next update?  Then the peers it covers cannot
  * be judged: callers refuse them (fail closed).  Returns 1 with a reason
@@ -120,27 +83,41 @@ int	 tlsconf_crl_stale(const struct tlsconf *c, char *why, size_t n);
 /*
  * A new session ticket master key as hex (2 * TLSCONF_TICKET_KEY_SIZE
  * digits and a NUL in n bytes), the format tlsconf_files.ticket_key
- * reads.  Returns 0 or a negative GnuTLS error code.
+ * reads.  Returns 0, or -1 with the reason in err.
  */
-int	 tlsconf_ticket_key_generate(char *hex, size_t n);
+int	 tlsconf_ticket_key_generate(char *hex, size_t n, char *err,
+	    size_t errlen);
+
+/* How much a configuration holds, for the log. */
+struct tlsconf_counts {
+	unsigned int	 chain;		/* our own chain's certificates */
+	unsigned int	 cas;		/* trusted CAs */
+	unsigned int	 crls;		/* CRLs in use */
+	unsigned int	 deferred;	/* of them, intermediate CAs' */
+};
+void	 tlsconf_counts(const struct tlsconf *c, struct tlsconf_counts *n);
+
+/*
+ * Our own certificate (the leaf of our chain) into f, to free with
+ * tlsx509_free().  Returns 0, or -1 when there is none or it cannot be
+ * read.
+ */
+int	 tlsconf_identity(const struct tlsconf *c, struct x509_facts *f);
+
+/*
+ * The SHA-256, as hex, of what decides whom we trust and who we are: the
+ * trusted CAs and our own chain (each certificate's DER after a tag),
+ * then each of the n strings of extra with its NUL.  Returns 0, or -1
+ * with the reason in err.
+ */
+int	 tlsconf_digest(const struct tlsconf *c, const char *const *extra,
+	    size_t n, char hex[65], char *err, size_t errlen);
+
+/* The TLS library's version, for --version: "3.7.9". */
+const char *tlsconf_version(void);
 
 /* Free c; tlsconf_free(NULL) does nothing. */
 void	 tlsconf_free(struct tlsconf *c);
-
-/*
- * Import every certificate in data (PEM with any text around it, or one DER
- * certificate).  Returns the count (> 0), or -1 with the reason in err.
- */
-int	 tlsconf_import_certs(const char *name, const unsigned char *data,
-	    size_t len, gnutls_x509_crt_t **list, char *err, size_t errlen);
-
-/*
- * Read an unencrypted private key file (PEM or DER) into a new *key,
- * wiping the file's bytes from memory.  Returns 0, or -1 with "PATH:
- * reason" in err.
- */
-int	 tlsconf_read_key(const char *path, gnutls_x509_privkey_t *key,
-	    char *err, size_t errlen);
 
 /*
  * Take the token PIN out of the environment: a copy (to free), the
@@ -148,8 +125,5 @@ int	 tlsconf_read_key(const char *path, gnutls_x509_privkey_t *key,
  * unset, so no program run later inherits or reads it.  NULL when unset.
  */
 char	*tlsconf_take_pin(void);
-
-/* Free a list from tlsconf_import_certs(). */
-void	 tlsconf_free_certs(gnutls_x509_crt_t *list, unsigned int n);
 
 #endif

@@ -3,13 +3,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
-
-#include "peer.h"
 #include "timefmt.h"
 #include "tlsenv.h"
 #include "tlssess.h"
+#include "tlsx509.h"
 
 extern char **environ;
 
@@ -74,80 +71,66 @@ setf(struct tlsenv *e, const char *side, const char *suffix,
 	free(v);
 }
 
-/* _S_DN_CN, _S_DN_O, _S_DN_OU (and the issuer's) when present. */
+/* _S_DN_CN, _S_DN_O, _S_DN_OU when present. */
 static void
-dn_parts(struct tlsenv *e, gnutls_x509_crt_t crt, const char *side)
+dn_parts(struct tlsenv *e, const struct x509_facts *f, const char *side)
 {
-	static const struct {
-		const char	*oid;
-		const char	*suffix;
-	} parts[] = {
-		{ GNUTLS_OID_X520_COMMON_NAME, "S_DN_CN" },
-		{ GNUTLS_OID_X520_ORGANIZATION_NAME, "S_DN_O" },
-		{ GNUTLS_OID_X520_ORGANIZATIONAL_UNIT_NAME, "S_DN_OU" },
-	};
-	char	 buf[1024];
-	size_t	 len, i;
-
-	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		len = sizeof(buf);
-		if (gnutls_x509_crt_get_dn_by_oid(crt, parts[i].oid, 0, 0, buf,
-		    &len) != 0)
-			continue;
-		/*
-		 * Two CNs: which one is "the" name?  --allow cn: admits
-		 * neither, and the program is not told one of them.
-		 */
-		if (i == 0 && peer_dn_count(crt, parts[i].oid) != 1)
-			continue;
-		setf(e, side, parts[i].suffix, buf, ESC_TEXT);
-	}
+	/*
+	 * Two CNs: which one is "the" name?  --allow cn: admits neither,
+	 * and the program is not told one of them.
+	 */
+	if (f->cn != NULL && f->ncn == 1)
+		setf(e, side, "S_DN_CN", f->cn, ESC_TEXT);
+	if (f->o != NULL)
+		setf(e, side, "S_DN_O", f->o, ESC_TEXT);
+	if (f->nou > 0)
+		setf(e, side, "S_DN_OU", f->ou[0], ESC_TEXT);
 }
 
-static const char *const san_names[4] = { "DNS", "IP", "Email", "URI" };
-
-struct san_env {
-	struct tlsenv	*e;
-	const char	*side;
-	int		 n[4];		/* DNS, IP, Email, URI so far */
+static const char *const san_names[X509_SAN_TYPES] = {
+	[X509_SAN_DNS] = "DNS", [X509_SAN_IP] = "IP",
+	[X509_SAN_EMAIL] = "Email", [X509_SAN_URI] = "URI"
 };
 
 /*
  * SSL_<side>_SAN_<type>_<n>, numbered from 0 within each type, the first
- * TLSENV_SAN_MAX of each type; all are counted.
+ * TLSENV_SAN_MAX of each type, and SSL_<side>_SAN_<type>_COUNT for all.
  */
-static int
-san_var(void *arg, int type, const char *value)
+static void
+sans(struct tlsenv *e, const struct x509_facts *f, const char *side)
 {
-	struct san_env *s = arg;
-	char	 suffix[32];
+	char	 suffix[32], buf[32];
+	int	 n[X509_SAN_TYPES] = { 0 };
+	unsigned int i;
 	int	 k;
 
-	k = type == GNUTLS_SAN_DNSNAME ? 0 : type == GNUTLS_SAN_IPADDRESS ?
-	    1 : type == GNUTLS_SAN_RFC822NAME ? 2 : 3;
-	if (s->n[k] < TLSENV_SAN_MAX) {
-		snprintf(suffix, sizeof(suffix), "SAN_%s_%d", san_names[k],
-		    s->n[k]);
-		setf(s->e, s->side, suffix, value, ESC_TEXT);
+	for (i = 0; i < f->nsan; i++) {
+		k = f->san[i].type;
+		if (n[k] < TLSENV_SAN_MAX) {
+			snprintf(suffix, sizeof(suffix), "SAN_%s_%d",
+			    san_names[k], n[k]);
+			setf(e, side, suffix, f->san[i].value, ESC_TEXT);
+		}
+		n[k]++;
 	}
-	s->n[k]++;
-	return 0;
+	for (k = 0; k < X509_SAN_TYPES; k++) {
+		if (n[k] == 0)
+			continue;
+		snprintf(suffix, sizeof(suffix), "SAN_%s_COUNT", san_names[k]);
+		snprintf(buf, sizeof(buf), "%d", n[k]);
+		setf(e, side, suffix, buf, ESC_NONE);
+	}
 }
 
 int
-tlsenv_session(struct tlsenv *e, gnutls_session_t s, const char *side)
+tlsenv_session(struct tlsenv *e, struct tlssess *t, const char *side)
 {
-	const gnutls_datum_t *chain;
-	gnutls_x509_crt_t crt;
-	gnutls_datum_t pem = { NULL, 0 };
+	const struct x509_facts *f;
 	struct tlssess_info ti;
-	struct peer_cert pc;
-	unsigned int n = 0, type;
-	char	 buf[256], pin[45], serial[sizeof(pc.serial)], *v;
-	size_t	 len = sizeof(buf);
-	int	 ret;
+	char	 buf[256], serial[sizeof(f->serial)], *v;
+	size_t	 len;
 
-	tlssess_info(s, &ti);
+	tlssess_info(t, &ti);
 	/* mod_ssl spells versions "TLSv1.3". */
 	snprintf(buf, sizeof(buf), "TLSv%s", strncmp(ti.version, "TLS", 3) ?
 	    ti.version : ti.version + 3);
@@ -155,79 +138,49 @@ tlsenv_session(struct tlsenv *e, gnutls_session_t s, const char *side)
 	tlsenv_set(e, "SSL_CIPHER", ti.cipher);
 	tlsenv_set(e, "SSL_SESSION_RESUMED", ti.resumed ? "Resumed" :
 	    "Initial");
-	if (strcmp(side, "CLIENT") == 0 && gnutls_server_name_get(s, buf,
-	    &len, &type, 0) == 0 && type == GNUTLS_NAME_DNS &&
-	    (v = escape(buf, ESC_TEXT)) != NULL) {
+	if (strcmp(side, "CLIENT") == 0 && ti.sni[0] != '\0' &&
+	    (v = escape(ti.sni, ESC_TEXT)) != NULL) {
 		tlsenv_set(e, "SSL_TLS_SNI", v);
 		free(v);
 	}
 
-	chain = gnutls_certificate_get_peers(s, &n);
-	if (n == 0 || gnutls_x509_crt_init(&crt) < 0)
+	if ((f = tlssess_peer(t)) == NULL)
 		return -1;
-	if ((ret = gnutls_x509_crt_import(crt, &chain[0],
-	    GNUTLS_X509_FMT_DER)) < 0 || peer_describe(crt, &pc) < 0) {
-		gnutls_x509_crt_deinit(crt);
-		return -1;
-	}
 	/*
 	 * A DN too long for its buffer would reach the program cut, and a
 	 * cut DN can read as another (O=TrustedCorpEvil ending as
 	 * O=TrustedCorp): it counts as a variable that did not fit, which
 	 * refuses the program.
 	 */
-	if (pc.dn_cut)
+	if (f->dn_cut)
 		e->lost++;
 	/* Fixed variables first: the SAN lists below are capped. */
 	setf(e, side, "VERIFY", "SUCCESS", ESC_NONE);
-	setf(e, side, "S_DN", pc.subject, ESC_DN);
-	dn_parts(e, crt, side);
-	setf(e, side, "I_DN", pc.issuer, ESC_DN);
+	setf(e, side, "S_DN", f->subject, ESC_DN);
+	dn_parts(e, f, side);
+	setf(e, side, "I_DN", f->issuer, ESC_DN);
 	/* mod_ssl prints the serial in uppercase hex. */
-	for (len = 0; pc.serial[len] != '\0'; len++)
-		serial[len] = (char)(pc.serial[len] >= 'a' &&
-		    pc.serial[len] <= 'f' ? pc.serial[len] - 32 :
-		    pc.serial[len]);
+	for (len = 0; f->serial[len] != '\0'; len++)
+		serial[len] = (char)(f->serial[len] >= 'a' &&
+		    f->serial[len] <= 'f' ? f->serial[len] - 32 :
+		    f->serial[len]);
 	serial[len] = '\0';
 	setf(e, side, "M_SERIAL", serial, ESC_NONE);
-	setf(e, side, "V_START", pc.not_before_s, ESC_NONE);
-	setf(e, side, "V_END", pc.not_after_s, ESC_NONE);
-	snprintf(buf, sizeof(buf), "%ld", (long)((pc.not_after - time(NULL)) /
+	setf(e, side, "V_START", f->not_before_s, ESC_NONE);
+	setf(e, side, "V_END", f->not_after_s, ESC_NONE);
+	snprintf(buf, sizeof(buf), "%ld", (long)((f->not_after - time(NULL)) /
 	    86400));
 	setf(e, side, "V_REMAIN", buf, ESC_NONE);
-	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &pem) == 0) {
-		char	*text = malloc(pem.size + 1);
-
-		if (text != NULL) {
-			memcpy(text, pem.data, pem.size);
-			text[pem.size] = '\0';
-			/* PEM: its newlines are its own, base64 the rest. */
-			setf(e, side, "CERT", text, ESC_NONE);
-			free(text);
-		} else
-			e->lost++;
-		gnutls_free(pem.data);
-	}
-	setf(e, side, "CERT_SHA256", pc.sha256, ESC_NONE);
-	if (peer_spki_sha256(crt, pin, NULL) == 0)
-		setf(e, side, "SPKI_SHA256", pin, ESC_NONE);
-	{
-		struct san_env se = { e, side, { 0, 0, 0, 0 } };
-		int	 k;
-
-		peer_foreach_san(crt, san_var, &se);
-		for (k = 0; k < 4; k++) {
-			char	 suffix[32];
-
-			if (se.n[k] == 0)
-				continue;
-			snprintf(suffix, sizeof(suffix), "SAN_%s_COUNT",
-			    san_names[k]);
-			snprintf(buf, sizeof(buf), "%d", se.n[k]);
-			setf(e, side, suffix, buf, ESC_NONE);
-		}
-	}
-	gnutls_x509_crt_deinit(crt);
+	if ((v = tlsx509_pem(f)) != NULL) {
+		/* PEM: its newlines are its own, base64 the rest. */
+		setf(e, side, "CERT", v, ESC_NONE);
+		free(v);
+	} else
+		e->lost++;
+	setf(e, side, "CERT_SHA256", f->sha256, ESC_NONE);
+	if (f->spki_sha256[0] != '\0')
+		setf(e, side, "SPKI_SHA256", f->spki_sha256, ESC_NONE);
+	sans(e, f, side);
 	return 0;
 }
 

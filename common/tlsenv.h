@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include <gnutls/gnutls.h>
+struct tlssess;
 
 #define TLSENV_MAX	128
 /*
@@ -41,7 +41,8 @@ int	 tlsenv_set(struct tlsenv *e, const char *name, const char *value);
  * backslashes doubled); _CERT is PEM.  Returns 0, or -1 if the session has
  * no peer certificate.
  */
-int	 tlsenv_session(struct tlsenv *e, gnutls_session_t s, const char *side);
+int	 tlsenv_session(struct tlsenv *e, struct tlssess *t,
+	    const char *side);
 
 /* PROTO=TCP and TCPLOCALIP/PORT, TCPREMOTEIP/PORT from the strings. */
 void	 tlsenv_tcp(struct tlsenv *e, const char *lip, const char *lport,

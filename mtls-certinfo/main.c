@@ -9,24 +9,17 @@
 #include <unistd.h>
 #include <time.h>
 
-#include <gnutls/gnutls.h>
-
 #include "asn1dump.h"
-#include "chain.h"
 #include "cli.h"
 #include "diag.h"
-#include "facts.h"
+#include "exit.h"
 #include "fileio.h"
-#include "load.h"
 #include "probe.h"
-#include "report.h"
+#include "show.h"
+#include "tlschain.h"
 #include "tlsconf.h"
-
-/* Exit statuses (see mtls-certinfo(1)). */
-#define EXIT_FINE	0
-#define EXIT_CHECK	1	/* verification failed, or expiring */
-#define EXIT_USAGE	2	/* usage, or input that does not parse */
-#define EXIT_CONNECT	3	/* --connect got no chain */
+#include "tlsfacts.h"
+#include "tlsload.h"
 
 #define MAX_CRLS	16
 #define PASSWORD_ENV	"MTLS_PASSWORD"
@@ -84,7 +77,7 @@ read_password(const char *passfile)
 		return env ? strdup(env) : NULL;
 	}
 	if (file_read(passfile, &data, &len, err, sizeof(err)) < 0)
-		die(EXIT_USAGE, "%s", err);
+		die(CERTINFO_USAGE, "%s", err);
 	data[strcspn((char *)data, "\r\n")] = '\0';
 	return (char *)data;
 }
@@ -92,20 +85,20 @@ read_password(const char *passfile)
 static void
 dump_asn1(const struct certlist *l)
 {
-	gnutls_datum_t der;
+	unsigned char *der;
+	size_t	 len;
 	char	 err[256];
 	unsigned int i;
 
 	for (i = 0; i < l->n; i++) {
 		printf("Certificate #%u (%s)\n", i, l->source[i]);
-		if (gnutls_x509_crt_export2(l->crt[i], GNUTLS_X509_FMT_DER,
-		    &der) < 0)
-			die(EXIT_USAGE, "%s: cannot re-encode certificate #%u",
-			    l->source[i], i);
-		if (asn1dump(stdout, der.data, der.size, err, sizeof(err)) < 0)
-			die(EXIT_USAGE, "%s: certificate #%u: %s", l->source[i],
-			    i, err);
-		gnutls_free(der.data);
+		if (tlsload_export(l, i, &der, &len) < 0)
+			die(CERTINFO_USAGE, "%s: cannot re-encode "
+			    "certificate #%u", l->source[i], i);
+		if (asn1dump(stdout, der, len, err, sizeof(err)) < 0)
+			die(CERTINFO_USAGE, "%s: certificate #%u: %s",
+			    l->source[i], i, err);
+		free(der);
 		if (i + 1 < l->n)
 			putchar('\n');
 	}
@@ -139,7 +132,7 @@ main(int argc, char *argv[])
 	struct certlist certs;
 	struct report r;
 	struct probe probe;
-	gnutls_x509_trust_list_t trust = NULL;
+	struct tlschain_trust *trust = NULL;
 	char	 err[1024], *password;
 	int	 ch, i, ncrl = 0, json = 0, asn1 = 0, timeout_s = 10, status;
 	unsigned int k;
@@ -169,7 +162,7 @@ main(int argc, char *argv[])
 			break;
 		case OPT_CRL:
 			if (ncrl == MAX_CRLS)
-				die(EXIT_USAGE, "--crl: at most %d files",
+				die(CERTINFO_USAGE, "--crl: at most %d files",
 				    MAX_CRLS);
 			crls[ncrl++] = optarg;
 			break;
@@ -179,7 +172,7 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			cli_help(synopsis, options_help);
-			return EXIT_FINE;
+			return CERTINFO_OK;
 		case OPT_JSON:
 			json = 1;
 			break;
@@ -201,7 +194,7 @@ main(int argc, char *argv[])
 		case OPT_PURPOSE:
 			if (strcmp(optarg, "server") != 0 &&
 			    strcmp(optarg, "client") != 0)
-				die(EXIT_USAGE, "--purpose: \"%s\" is neither "
+				die(CERTINFO_USAGE, "--purpose: \"%s\" is neither "
 				    "server nor client", optarg);
 			r.verdict.purpose = optarg;
 			break;
@@ -210,7 +203,7 @@ main(int argc, char *argv[])
 			break;
 		case 'V':
 			cli_version();
-			return EXIT_FINE;
+			return CERTINFO_OK;
 		default:
 			cli_bad_option(ch, argv, synopsis);
 		}
@@ -220,21 +213,21 @@ main(int argc, char *argv[])
 
 	/* Sanity checks. */
 	if (json && asn1)
-		die(EXIT_USAGE, "--json and --asn1 cannot be used together");
+		die(CERTINFO_USAGE, "--json and --asn1 cannot be used together");
 	if (connect != NULL && argc > 0)
-		die(EXIT_USAGE, "--connect takes no FILE arguments");
+		die(CERTINFO_USAGE, "--connect takes no FILE arguments");
 	if (connect == NULL && certfile != NULL)
-		die(EXIT_USAGE, "-c is for --connect; to check a key against "
+		die(CERTINFO_USAGE, "-c is for --connect; to check a key against "
 		    "a certificate use FILE with -k");
 	if (connect != NULL && (certfile == NULL) != (keyfile == NULL))
-		die(EXIT_USAGE, "--connect needs both -c and -k to present a "
+		die(CERTINFO_USAGE, "--connect needs both -c and -k to present a "
 		    "client certificate");
 	if (ncrl > 0 && cafile == NULL)
-		die(EXIT_USAGE, "--crl needs -C: a CRL is checked against the "
+		die(CERTINFO_USAGE, "--crl needs -C: a CRL is checked against the "
 		    "CAs that signed it");
 	if ((r.verdict.servername != NULL || r.verdict.purpose != NULL) &&
 	    cafile == NULL)
-		die(EXIT_USAGE, "-n and --purpose need -C to verify against");
+		die(CERTINFO_USAGE, "-n and --purpose need -C to verify against");
 	cli_ignore_sigpipe();
 	r.now = time(NULL);
 
@@ -250,11 +243,11 @@ main(int argc, char *argv[])
 		f.priority = priority;
 
 		if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
-			die(EXIT_USAGE, "%s", err);
+			die(CERTINFO_USAGE, "%s", err);
 		status = probe_run(connect, conf, r.verdict.servername,
 		    timeout_s * 1000, &probe, &certs, err, sizeof(err));
 		tlsconf_free(conf);
-		if (status != 0)
+		if (status != CERTINFO_OK)
 			die(status, "%s", err);
 		r.probe = &probe;
 		keyfile = NULL;	/* it was the client's key */
@@ -263,34 +256,34 @@ main(int argc, char *argv[])
 		if (isatty(STDIN_FILENO))
 			warn("reading a certificate from standard input "
 			    "(paste it and end with Ctrl-D, or give a file)");
-		if (load_file(&certs, "-", password, err, sizeof(err)) < 0)
-			die(EXIT_USAGE, "%s", err);
+		if (tlsload_file(&certs, "-", password, err, sizeof(err)) < 0)
+			die(CERTINFO_USAGE, "%s", err);
 	} else
 		for (i = 0; i < argc; i++)
-			if (load_file(&certs, argv[i], password, err,
+			if (tlsload_file(&certs, argv[i], password, err,
 			    sizeof(err)) < 0)
-				die(EXIT_USAGE, "%s", err);
+				die(CERTINFO_USAGE, "%s", err);
 	free(password);
 	r.certs = &certs;
 
 	/* Facts, chain diagnostics, verification, expiry. */
 	if ((r.facts = calloc(certs.n, sizeof(*r.facts))) == NULL)
-		die(EXIT_USAGE, "out of memory");
+		die(CERTINFO_USAGE, "out of memory");
 	for (k = 0; k < certs.n; k++)
-		if (facts_get(certs.crt[k], r.now, &r.facts[k]) < 0)
-			die(EXIT_USAGE, "%s: certificate #%u cannot be read",
-			    certs.source[k], k);
+		if (tlsfacts_get(&certs, k, r.now, &r.facts[k]) < 0)
+			die(CERTINFO_USAGE, "%s: certificate #%u cannot be "
+			    "read", certs.source[k], k);
 	if (cafile != NULL) {
-		trust = chain_trust(cafile, &certs, crls, ncrl,
+		trust = tlschain_trust(cafile, &certs, crls, ncrl,
 		    &r.verdict.crls, err, sizeof(err));
 		if (trust == NULL)
-			die(EXIT_USAGE, "%s", err);
+			die(CERTINFO_USAGE, "%s", err);
 	}
-	if (chain_diagnose(&certs, keyfile, trust, &r.chain, err,
+	if (tlschain_diagnose(&certs, keyfile, trust, &r.chain, err,
 	    sizeof(err)) < 0)
-		die(EXIT_USAGE, "%s", err);
+		die(CERTINFO_USAGE, "%s", err);
 	if (trust != NULL)
-		chain_verify(&certs, trust, &r.verdict);
+		tlschain_verify(&certs, trust, &r.verdict);
 	if (r.expires_within >= 0)
 		for (k = 0; k < certs.n; k++)
 			if (r.facts[k].id.not_after - r.now <
@@ -305,21 +298,20 @@ main(int argc, char *argv[])
 	else
 		show_text(stdout, &r);
 	if (fflush(stdout) != 0 || ferror(stdout))
-		die(EXIT_USAGE, "standard output: write error");
-	status = EXIT_FINE;
+		die(CERTINFO_USAGE, "standard output: write error");
+	status = CERTINFO_OK;
 	if ((r.verdict.done && !r.verdict.ok) || r.expiring > 0)
-		status = EXIT_CHECK;
+		status = CERTINFO_CHECK;
 	/* A key that does not match is as wrong as a failed check. */
 	for (k = 0; k < (unsigned int)r.chain.n; k++)
 		if (strcmp(r.chain.d[k].code, "key-mismatch") == 0)
-			status = EXIT_CHECK;
+			status = CERTINFO_CHECK;
 
 	/* Cleanup. */
 	for (k = 0; k < certs.n; k++)
-		facts_free(&r.facts[k]);
+		tlsfacts_free(&r.facts[k]);
 	free(r.facts);
-	if (trust != NULL)
-		gnutls_x509_trust_list_deinit(trust, 1);
-	load_free(&certs);
+	tlschain_trust_free(trust);
+	tlsload_free(&certs);
 	return status;
 }

@@ -7,18 +7,20 @@
 
 #include <stddef.h>
 
-#include "load.h"
-#include "report.h"
+#include "exit.h"
+#include "show.h"
+#include "tlsload.h"
 #include "tlsconf.h"
 
 /*
  * Connect to target ("HOST[:PORT]"), handshake (presenting conf's client
  * certificate if it has one), and append the server's chain to l.  The
  * chain is shown even if the handshake then fails.  servername (may be
- * NULL: the host) is sent as SNI.  Returns 0 (see p->handshake_ok), 2 for
- * a bad target, or 3 with the reason in err when no chain was received.
+ * NULL: the host) is sent as SNI.  Returns CERTINFO_OK (see
+ * p->handshake_ok), CERTINFO_USAGE for a bad target, or CERTINFO_CONNECT
+ * when no chain was received, with the reason in err.
  */
-int	 probe_run(const char *target, const struct tlsconf *conf,
+enum certinfo_exit probe_run(const char *target, const struct tlsconf *conf,
 	    const char *servername, int timeout_ms, struct probe *p,
 	    struct certlist *l, char *err, size_t errlen);
 

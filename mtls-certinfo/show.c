@@ -3,7 +3,7 @@
 
 #include "json.h"
 #include "textesc.h"
-#include "report.h"
+#include "show.h"
 
 /*
  * Text from a certificate, with control characters (C0, DEL, C1 even in

@@ -1,15 +1,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
-
+#include "exit.h"
 #include "explain.h"
-#include "peer.h"
-#include "send.h"
 #include "textesc.h"
 #include "tlssess.h"
-#include "verify.h"
+#include "tlsx509.h"
 
 /* Append to msg, keeping it NUL-terminated. */
 static void
@@ -30,109 +26,77 @@ cat_peer(char *msg, size_t n, const char *fmt, const char *a)
 	cat(msg, n, fmt, textesc(esc, sizeof(esc), a));
 }
 
-struct names {
-	char	*out;
-	size_t	 n;
-};
-
-static int
-add_name(void *arg, int type, const char *value)
-{
-	struct names *nm = arg;
-
-	if (type == GNUTLS_SAN_DNSNAME) {
-		cat(nm->out, nm->n, "%s\"", *nm->out ? ", " : "");
-		cat_peer(nm->out, nm->n, "%s\"", value);
-	} else if (type == GNUTLS_SAN_IPADDRESS) {
-		cat(nm->out, nm->n, "%s", *nm->out ? ", " : "");
-		cat_peer(nm->out, nm->n, "%s", value);
-	}
-	return 0;
-}
-
 /* The names a server certificate is valid for: its SANs, or its CN. */
 static void
-cert_names(gnutls_x509_crt_t crt, char *out, size_t n)
+cert_names(const struct x509_facts *f, char *out, size_t n)
 {
-	struct names nm = { out, n };
-	char	 name[256];
-	size_t	 len = sizeof(name);
+	unsigned int i;
 
 	out[0] = '\0';
-	peer_foreach_san(crt, add_name, &nm);
+	for (i = 0; i < f->nsan; i++) {
+		if (f->san[i].type == X509_SAN_DNS) {
+			cat(out, n, "%s\"", *out ? ", " : "");
+			cat_peer(out, n, "%s\"", f->san[i].value);
+		} else if (f->san[i].type == X509_SAN_IP) {
+			cat(out, n, "%s", *out ? ", " : "");
+			cat_peer(out, n, "%s", f->san[i].value);
+		}
+	}
 	if (*out != '\0')
 		return;
-	if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
-	    0, name, &len) == 0)
-		cat_peer(out, n, "\"%s\" (CN only)", name);
+	if (f->cn != NULL)
+		cat_peer(out, n, "\"%s\" (CN only)", f->cn);
 	else
 		cat(out, n, "%s", "no names");
 }
 
-int
-explain_identity(gnutls_session_t s, unsigned int status, const char *name,
-    char *msg, size_t n)
+enum send_exit
+explain_identity(struct tlssess *t, const char *name, char *msg, size_t n)
 {
-	const gnutls_datum_t *chain;
-	unsigned int nchain = 0;
-	gnutls_x509_crt_t crt = NULL;
-	struct peer_cert pc;
-	char	 names[512], why[512];
+	const struct x509_facts *f;
+	unsigned int why;
+	char	 names[512], rest[512];
 
-	chain = gnutls_certificate_get_peers(s, &nchain);
-	if (nchain > 0 && gnutls_x509_crt_init(&crt) == 0 &&
-	    gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) != 0) {
-		gnutls_x509_crt_deinit(crt);
-		crt = NULL;
-	}
-	if (crt == NULL || peer_describe(crt, &pc) != 0) {
+	why = tlssess_verify_reasons(t, rest, sizeof(rest));
+	if ((f = tlssess_peer(t)) == NULL) {
+		const char *w = tlssess_why(t), *p = "certificate "
+		    "verification failed: ";
+
 		snprintf(msg, n, "server certificate rejected: %s",
-		    verify_status_text(status, why, sizeof(why)));
-		goto out;
+		    strncmp(w, p, strlen(p)) == 0 ? w + strlen(p) : w);
+		return SEND_IDENTITY;
 	}
 	msg[0] = '\0';
-	if (status & GNUTLS_CERT_SIGNER_NOT_FOUND) {
+	if (why & TLSSESS_V_UNKNOWN_CA)
 		cat_peer(msg, n, "server certificate is signed by an unknown "
-		    "CA (issuer \"%s\")", pc.issuer);
-		status &= ~(GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_INVALID);
-	}
-	if (status & GNUTLS_CERT_UNEXPECTED_OWNER) {
-		cert_names(crt, names, sizeof(names));
+		    "CA (issuer \"%s\")", f->issuer);
+	if (why & TLSSESS_V_NAME) {
+		cert_names(f, names, sizeof(names));
 		cat(msg, n, "%sserver certificate name mismatch: ",
 		    *msg ? "; " : "");
 		cat(msg, n, "expected \"%s\", ", name);
 		cat(msg, n, "got %s", names);
-		status &= ~(GNUTLS_CERT_UNEXPECTED_OWNER | GNUTLS_CERT_INVALID);
 	}
-	if (status & GNUTLS_CERT_EXPIRED) {
+	if (why & TLSSESS_V_EXPIRED) {
 		cat(msg, n, "%sserver certificate expired", *msg ? "; " : "");
-		cat(msg, n, " on %s", pc.not_after_s);
-		status &= ~(GNUTLS_CERT_EXPIRED | GNUTLS_CERT_INVALID);
+		cat(msg, n, " on %s", f->not_after_s);
 	}
-	if (status & GNUTLS_CERT_NOT_ACTIVATED) {
+	if (why & TLSSESS_V_NOT_YET_VALID) {
 		cat(msg, n, "%sserver certificate not valid", *msg ? "; " : "");
-		cat(msg, n, " before %s", pc.not_before_s);
-		status &= ~(GNUTLS_CERT_NOT_ACTIVATED | GNUTLS_CERT_INVALID);
+		cat(msg, n, " before %s", f->not_before_s);
 	}
-	if (status & GNUTLS_CERT_REVOKED) {
+	if (why & TLSSESS_V_REVOKED)
 		cat(msg, n, "%sserver certificate is revoked (by a CRL or its "
 		    "stapled OCSP response)", *msg ? "; " : "");
-		status &= ~(GNUTLS_CERT_REVOKED | GNUTLS_CERT_INVALID);
-	}
-	if (status & GNUTLS_CERT_PURPOSE_MISMATCH) {
+	if (why & TLSSESS_V_PURPOSE)
 		cat(msg, n, "%sserver certificate is not for server use "
 		    "(its extended key usage lacks serverAuth)",
 		    *msg ? "; " : "");
-		status &= ~(GNUTLS_CERT_PURPOSE_MISMATCH | GNUTLS_CERT_INVALID);
-	}
-	if (status != 0 || *msg == '\0') {
+	if (rest[0] != '\0' || *msg == '\0') {
 		cat(msg, n, "%sserver certificate rejected: ", *msg ? "; " : "");
-		cat(msg, n, "%s", verify_status_text(status, why, sizeof(why)));
+		cat(msg, n, "%s", rest[0] != '\0' ? rest : "valid");
 	}
-	cat_peer(msg, n, " (subject \"%s\")", pc.subject);
-out:
-	if (crt != NULL)
-		gnutls_x509_crt_deinit(crt);
+	cat_peer(msg, n, " (subject \"%s\")", f->subject);
 	return SEND_IDENTITY;
 }
 
@@ -152,80 +116,72 @@ accepted_issuers(const struct tlssess_certreq *req, char *msg, size_t n)
 }
 
 /* The server sent a fatal alert: what that most likely means. */
-static int
-explain_alert(gnutls_session_t s, const struct tlssess_certreq *req,
+static enum send_exit
+explain_alert(struct tlssess *t, const struct tlssess_certreq *req,
     char *msg, size_t n)
 {
-	gnutls_alert_description_t a = gnutls_alert_get(s);
 	char	 an[64];
 
-	tlssess_alert_name(a, an, sizeof(an));
-
-	switch (a) {
-	case GNUTLS_A_CERTIFICATE_REQUIRED:
-	case GNUTLS_A_HANDSHAKE_FAILURE:
+	tlssess_alert_name(t, an, sizeof(an));
+#define IS(name)	(strcmp(an, name) == 0)
+	if (IS("certificate_required") || IS("handshake_failure")) {
 		if (req->asked && !req->sent) {
 			snprintf(msg, n, "server requires a client certificate "
 			    "and we sent none (alert %s)", an);
 			accepted_issuers(req, msg, n);
 			return SEND_REFUSED;
 		}
-		if (a == GNUTLS_A_HANDSHAKE_FAILURE && !req->asked) {
+		if (IS("handshake_failure") && !req->asked) {
 			snprintf(msg, n, "server refused the handshake: no "
 			    "common cipher suite or key exchange (alert %s)",
 			    an);
 			return SEND_REFUSED;
 		}
-		break;
 	/*
 	 * Each alert names its own cause: only unknown_ca is about who
 	 * issued our certificate, so only then are the issuers the server
 	 * accepts worth showing.
 	 */
-	case GNUTLS_A_UNKNOWN_CA:
+	} else if (IS("unknown_ca")) {
 		if (req->sent) {
 			snprintf(msg, n, "server did not accept our certificate "
 			    "(alert %s)", an);
 			accepted_issuers(req, msg, n);
 			return SEND_REFUSED;
 		}
-		break;
-	case GNUTLS_A_ACCESS_DENIED:
+	} else if (IS("access_denied")) {
 		snprintf(msg, n, "server's rules do not admit this certificate "
 		    "(alert %s): it verified it, but its access rules refuse "
 		    "it", an);
 		return SEND_REFUSED;
-	case GNUTLS_A_CERTIFICATE_REVOKED:
+	} else if (IS("certificate_revoked")) {
 		snprintf(msg, n, "server says our certificate is revoked (alert "
 		    "%s)", an);
 		return SEND_REFUSED;
-	case GNUTLS_A_CERTIFICATE_EXPIRED:
+	} else if (IS("certificate_expired")) {
 		snprintf(msg, n, "server says our certificate has expired or is "
 		    "not yet valid (alert %s)", an);
 		return SEND_REFUSED;
-	case GNUTLS_A_UNSUPPORTED_CERTIFICATE:
+	} else if (IS("unsupported_certificate")) {
 		snprintf(msg, n, "server did not accept our certificate (alert "
 		    "%s): is it meant for client authentication?", an);
 		return SEND_REFUSED;
-	case GNUTLS_A_BAD_CERTIFICATE:
-	case GNUTLS_A_CERTIFICATE_UNKNOWN:
+	} else if (IS("bad_certificate") || IS("certificate_unknown")) {
 		if (req->sent) {
 			snprintf(msg, n, "server did not accept our certificate "
 			    "(alert %s)", an);
 			return SEND_REFUSED;
 		}
-		break;
-	case GNUTLS_A_PROTOCOL_VERSION:
+	} else if (IS("protocol_version")) {
 		snprintf(msg, n, "no common protocol version with the server "
 		    "(alert %s)", an);
 		return SEND_REFUSED;
-	case GNUTLS_A_INSUFFICIENT_SECURITY:
+	} else if (IS("insufficient_security")) {
 		snprintf(msg, n, "no common cipher suite with the server "
 		    "(alert %s)", an);
 		return SEND_REFUSED;
-	default:
-		break;
 	}
+#undef IS
 	snprintf(msg, n, "server refused the connection (alert %s)", an);
 	if (req->asked && !req->sent)
 		cat(msg, n, "%s", "; it asked for a client certificate and "
@@ -233,30 +189,26 @@ explain_alert(gnutls_session_t s, const struct tlssess_certreq *req,
 	return SEND_REFUSED;
 }
 
-int
-explain_failure(gnutls_session_t s, int err, const struct tlssess_certreq *req,
-    const char *name, char *msg, size_t n)
+enum send_exit
+explain_failure(struct tlssess *t, const char *name, char *msg, size_t n)
 {
-	char	 why[256];
+	const struct tlssess_certreq *req = tlssess_certreq(t);
+	enum tlssess_err err = tlssess_error(t);
 
 	/* A server that does not speak TLS gets no TLS explanation. */
-	if (err != GNUTLS_E_FATAL_ALERT_RECEIVED &&
-	    err != GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR &&
-	    tlssess_not_tls(req, msg, n) != NULL)
+	if (err != TLSSESS_ALERT && err != TLSSESS_VERIFY &&
+	    tlssess_not_tls(t, msg, n) != NULL)
 		return SEND_REFUSED;
 
 	switch (err) {
-	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
-		return explain_identity(s,
-		    gnutls_session_get_verify_cert_status(s), name, msg, n);
-	case GNUTLS_E_FATAL_ALERT_RECEIVED:
-		return explain_alert(s, req, msg, n);
-	case TLSSESS_E_TIMEOUT:
+	case TLSSESS_VERIFY:
+		return explain_identity(t, name, msg, n);
+	case TLSSESS_ALERT:
+		return explain_alert(t, req, msg, n);
+	case TLSSESS_TIMEOUT:
 		snprintf(msg, n, "handshake timed out");
 		return SEND_NETWORK;
-	case GNUTLS_E_PREMATURE_TERMINATION:
-	case GNUTLS_E_PULL_ERROR:
-	case GNUTLS_E_PUSH_ERROR:
+	case TLSSESS_VANISHED:
 		snprintf(msg, n, "server closed the connection during the "
 		    "handshake");
 		if (req->sent) {
@@ -265,21 +217,16 @@ explain_failure(gnutls_session_t s, int err, const struct tlssess_certreq *req,
 			accepted_issuers(req, msg, n);
 		}
 		return SEND_REFUSED;
-	case GNUTLS_E_UNSUPPORTED_VERSION_PACKET:
+	case TLSSESS_NO_VERSION:
 		snprintf(msg, n, "no common protocol version: the server "
 		    "offered one our policy does not allow");
 		return SEND_REFUSED;
-	case GNUTLS_E_NO_CIPHER_SUITES:
-	case GNUTLS_E_UNKNOWN_CIPHER_SUITE:
-	case GNUTLS_E_NO_COMMON_KEY_SHARE:
-	case GNUTLS_E_INSUFFICIENT_CREDENTIALS:
-	case GNUTLS_E_UNWANTED_ALGORITHM:
+	case TLSSESS_NO_CIPHER:
 		snprintf(msg, n, "no common cipher suite or key exchange with "
-		    "the server (%s)", gnutls_strerror(err));
+		    "the server (%s)", tlssess_why_lib(t));
 		return SEND_REFUSED;
 	default:
-		snprintf(msg, n, "handshake failed: %s",
-		    tlssess_why(s, err, why, sizeof(why)));
+		snprintf(msg, n, "handshake failed: %s", tlssess_why(t));
 		return SEND_REFUSED;
 	}
 }

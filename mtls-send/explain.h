@@ -10,25 +10,24 @@
 
 #include <stddef.h>
 
-#include <gnutls/gnutls.h>
+#include "exit.h"
 
-#include "tlssess.h"
-
-/*
- * Fill msg with the reason err ended session s, given what the server's
- * certificate request asked (req) and the name we expected (name).
- * Returns the exit status (enum send_status).
- */
-int	 explain_failure(gnutls_session_t s, int err,
-	    const struct tlssess_certreq *req, const char *name, char *msg,
-	    size_t n);
+struct tlssess;
 
 /*
- * Fill msg with why the server's certificate was not accepted, given the
- * verification status.  Certificate text in msg is escaped.  Returns
- * SEND_IDENTITY.
+ * Fill msg with the reason the last failure of t (tlssess_error()) ended
+ * it, given what the server's certificate request asked and the name we
+ * expected (name).  Returns the exit status it means.
  */
-int	 explain_identity(gnutls_session_t s, unsigned int status,
-	    const char *name, char *msg, size_t n);
+enum send_exit explain_failure(struct tlssess *t, const char *name,
+	    char *msg, size_t n);
+
+/*
+ * Fill msg with why the server's certificate was not accepted (the last
+ * failure of t was TLSSESS_VERIFY).  Certificate text in msg is escaped.
+ * Returns SEND_IDENTITY.
+ */
+enum send_exit explain_identity(struct tlssess *t, const char *name,
+	    char *msg, size_t n);
 
 #endif

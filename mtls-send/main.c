@@ -15,25 +15,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-
 #include "addr.h"
 #include "child.h"
 #include "cli.h"
 #include "connect.h"
 #include "credpath.h"
 #include "diag.h"
+#include "exit.h"
 #include "explain.h"
-#include "peer.h"
 #include "pump.h"
-#include "send.h"
-#include "session.h"
+#include "resume.h"
 #include "textesc.h"
 #include "timefmt.h"
 #include "tlsconf.h"
 #include "tlsenv.h"
 #include "tlssess.h"
-#include "verify.h"
+#include "tlsx509.h"
 
 #define DEFAULT_TARGET	"localhost:9443"
 #define DEFAULT_PORT	"9443"
@@ -46,7 +43,7 @@
 #define STOP_BYE_MS	2000	/* a signal's close_notify: quickly */
 #define END_MS		1000	/* for the server's TCP end after ours */
 
-#define MAX_PINS	16
+#define MAX_PINS	RESUME_PINS_MAX
 #define MAX_CRLS	16
 
 enum { OPT_CRL = 256, OPT_PIN, OPT_REQUIRE_OCSP, OPT_SESSION, OPT_STRICT };
@@ -136,22 +133,8 @@ catch_stop_signals(sigset_t *waitmask)
 		sigdelset(waitmask, sigs[i]);
 }
 
-/*
- * Tell the server why we refuse it, as gnutls-cli does, instead of just
- * hanging up.  Bounded: the server may not read.
- */
-static void
-refuse_server(gnutls_session_t s, int fd, gnutls_alert_description_t a)
-{
-	long long deadline = timefmt_monotonic_ms() + 1000;
-	int	 ret;
-
-	while ((ret = gnutls_alert_send(s, GNUTLS_AL_FATAL, a)) ==
-	    GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED)
-		if (timefmt_monotonic_ms() >= deadline ||
-		    tlssess_wait(s, fd, 100) < 0)
-			break;
-}
+/* How long telling the server why we refuse it may take. */
+#define REFUSE_MS	1000
 
 /*
  * After both close_notify: did the server close the TCP connection with
@@ -173,27 +156,24 @@ ended_with_reset(int fd, int ms)
 
 /* -v: what was negotiated and who the server is. */
 static void
-show_session(gnutls_session_t s)
+show_session(struct tlssess *t)
 {
-	const gnutls_datum_t *chain;
-	unsigned int n = 0;
+	const struct x509_facts *f;
 	struct tlssess_info ti;
-	struct peer_cert pc;
 	char	 esc[1024];
 
-	tlssess_info(s, &ti);
+	tlssess_info(t, &ti);
 	warn("%s, %s, group %s, session %s", ti.version, ti.cipher, ti.group,
 	    ti.resumed ? "resumed" : "new");
-	chain = gnutls_certificate_get_peers(s, &n);
-	if (n > 0 && peer_describe_der(&chain[0], &pc) == 0) {
+	if ((f = tlssess_peer(t)) != NULL) {
 		warn("server subject: %s", textesc(esc, sizeof(esc),
-		    pc.subject));
+		    f->subject));
 		warn("server issuer: %s", textesc(esc, sizeof(esc),
-		    pc.issuer));
-		warn("server validity: %s to %s", pc.not_before_s,
-		    pc.not_after_s);
-		warn("server serial: %s", pc.serial);
-		warn("server sha256: %s", pc.sha256);
+		    f->issuer));
+		warn("server validity: %s to %s", f->not_before_s,
+		    f->not_after_s);
+		warn("server serial: %s", f->serial);
+		warn("server sha256: %s", f->sha256);
 	}
 }
 
@@ -223,47 +203,39 @@ pin_parse(const char *text, char out[45], char *err, size_t errlen)
  * "revoked" response already failed the handshake.  Returns SEND_OK, or
  * SEND_IDENTITY with the reason in err.
  */
-static int
-check_extra(gnutls_session_t s, const struct tlsconf *conf, char pins[][45],
-    int npins, int require_ocsp, gnutls_alert_description_t *alert,
-    char *err, size_t errlen)
+static enum send_exit
+check_extra(struct tlssess *t, const struct tlsconf *conf, char pins[][45],
+    int npins, int require_ocsp, enum tlssess_alert *alert, char *err,
+    size_t errlen)
 {
-	const gnutls_datum_t *chain;
-	gnutls_x509_crt_t crt;
-	unsigned int n = 0;
-	char	 pin[45];
-	int	 i, ret;
+	const struct x509_facts *f;
+	int	 i;
 
-	*alert = GNUTLS_A_CERTIFICATE_UNKNOWN;
+	*alert = TLSSESS_A_CERTIFICATE_UNKNOWN;
 	if (tlsconf_crl_stale(conf, err, errlen))
 		return SEND_IDENTITY;
-	*alert = GNUTLS_A_BAD_CERTIFICATE;
-	if (require_ocsp && !gnutls_ocsp_status_request_is_checked(s, 0)) {
+	*alert = TLSSESS_A_BAD_CERTIFICATE;
+	if (require_ocsp && !tlssess_ocsp_ok(t)) {
 		snprintf(err, errlen, "server stapled no valid OCSP response "
 		    "(--require-ocsp)");
 		return SEND_IDENTITY;
 	}
 	if (npins == 0)
 		return SEND_OK;
-	chain = gnutls_certificate_get_peers(s, &n);
-	if (n == 0 || gnutls_x509_crt_init(&crt) < 0) {
+	if ((f = tlssess_peer(t)) == NULL) {
 		snprintf(err, errlen, "no server certificate to check --pin");
 		return SEND_IDENTITY;
 	}
-	ret = gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER);
-	if (ret == 0)
-		ret = peer_spki_sha256(crt, pin, NULL);
-	gnutls_x509_crt_deinit(crt);
-	if (ret < 0) {
-		snprintf(err, errlen, "server certificate: %s",
-		    gnutls_strerror(ret));
+	if (f->spki_sha256[0] == '\0') {
+		snprintf(err, errlen, "server certificate: its public key "
+		    "cannot be read");
 		return SEND_IDENTITY;
 	}
 	for (i = 0; i < npins; i++)
-		if (strcmp(pins[i], pin) == 0)
+		if (strcmp(pins[i], f->spki_sha256) == 0)
 			return SEND_OK;
 	snprintf(err, errlen, "server key matches no --pin (its pin is "
-	    "sha256//%s)", pin);
+	    "sha256//%s)", f->spki_sha256);
 	return SEND_IDENTITY;
 }
 
@@ -272,7 +244,7 @@ check_extra(gnutls_session_t s, const struct tlsconf *conf, char pins[][45],
  * TCP endpoints in TCP*, joined to the session by pipes.
  */
 static int
-spawn_program(char **prog, gnutls_session_t s, int fd, struct child *c,
+spawn_program(char **prog, struct tlssess *t, int fd, struct child *c,
     char *err, size_t errlen)
 {
 	struct sockaddr_storage ls, rs;
@@ -297,7 +269,7 @@ spawn_program(char **prog, gnutls_session_t s, int fd, struct child *c,
 	    ((struct sockaddr_in *)&rs)->sin_port :
 	    ((struct sockaddr_in6 *)&rs)->sin6_port));
 	tlsenv_tcp(&e, lip, lport, rip, rport);
-	tlsenv_session(&e, s, "SERVER");
+	tlsenv_session(&e, t, "SERVER");
 	if ((envp = tlsenv_environ(&e)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		tlsenv_free(&e);
@@ -329,7 +301,7 @@ end_program(struct child *c, const struct pump *p, int status, int verbose)
 	if (status != SEND_OK)
 		return status;
 	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
+		return SEND_SIGNAL + WTERMSIG(st);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : SEND_NETWORK;
 }
 
@@ -355,15 +327,15 @@ main(int argc, char *argv[])
 	};
 	struct tlsconf_files f;
 	struct tlsconf *conf;
-	struct tlssess_certreq req;
+	struct tlssess *t;
+	struct tlssess_info ti;
 	struct addr a;
 	struct pump p;
-	gnutls_session_t s;
 	const char *target = DEFAULT_TARGET, *name = NULL;
 	const char *crls[MAX_CRLS];
 	char	 pins[MAX_PINS][45], **prog = NULL;
-	struct session_file sf = { NULL, "", 0, NULL, 0 };
-	gnutls_alert_description_t alert;
+	struct resume_file sf = { NULL, "", 0, NULL, 0 };
+	enum tlssess_alert alert;
 	sigset_t waitmask;
 	char	 hostport[ADDR_HOSTMAX + ADDR_PORTMAX + 4];
 	int	 npins = 0, require_ocsp = 0, i;
@@ -371,7 +343,7 @@ main(int argc, char *argv[])
 	char	 err[1024], peer[ADDR_STRMAX];
 	char	 certbuf[CREDPATH_MAX], keybuf[CREDPATH_MAX];
 	char	 cabuf[CREDPATH_MAX];
-	int	 ch, fd, ret, status, verbose = 0, idle_s = 0;
+	int	 ch, fd, status, verbose = 0, idle_s = 0;
 	int	 timeout_s = DEFAULT_TIMEOUT;
 
 	/* Descriptors 0-2 open before anything else is. */
@@ -501,53 +473,46 @@ main(int argc, char *argv[])
 	f.ca = find_default(f.ca, DEFAULT_CA, "-C FILE", cabuf, sizeof(cabuf));
 	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
 		die(SEND_USAGE, "%s", err);
-	if (sf.path != NULL && (session_trust(&sf, conf, f.priority, pins,
+	if (sf.path != NULL && (resume_trust(&sf, conf, f.priority, pins,
 	    npins, require_ocsp, name, err, sizeof(err)) < 0 ||
-	    session_load(&sf, name, verbose, err, sizeof(err)) < 0))
+	    resume_load(&sf, name, verbose, err, sizeof(err)) < 0))
 		die(SEND_USAGE, "%s", err);
 
 	/* Connect and handshake. */
 	if ((fd = connect_to(&a, timeout_s * 1000, verbose, peer,
 	    sizeof(peer), err, sizeof(err))) < 0)
 		die(SEND_NETWORK, "%s", err);
-	if ((ret = tlssess_client(&s, conf, fd, name, &req)) < 0)
-		die(SEND_NETWORK, "%s: %s", peer, gnutls_strerror(ret));
-	session_offer(&sf, s, verbose);
-	if ((ret = tlssess_handshake(s, fd, timeout_s * 1000)) < 0) {
-		status = explain_failure(s, ret, &req, name, err, sizeof(err));
-		if (ret == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
-			refuse_server(s, fd, verify_status_alert(
-			    gnutls_session_get_verify_cert_status(s)));
+	if ((t = tlssess_client(conf, fd, name, err, sizeof(err))) == NULL)
+		die(SEND_NETWORK, "%s: %s", peer, err);
+	resume_offer(&sf, t, verbose);
+	if (tlssess_handshake(t, timeout_s * 1000) < 0) {
+		status = explain_failure(t, name, err, sizeof(err));
+		/* Tell the server why we refuse it, as gnutls-cli does. */
+		if (tlssess_error(t) == TLSSESS_VERIFY)
+			tlssess_refuse(t, REFUSE_MS);
 		die(status, "%s: %s", peer, err);
 	}
 	if (verbose)
-		show_session(s);
+		show_session(t);
 	/*
 	 * A resumed session brings no certificate: GnuTLS has verified
 	 * nothing.  The chain it stored is judged again, now, as a full
 	 * handshake would judge it (CRLs, dates, name, purpose).
 	 */
-	if (gnutls_session_is_resumed(s)) {
-		unsigned int vst = 0;
-
-		if ((ret = gnutls_certificate_verify_peers(s, req.vdata, 2,
-		    &vst)) < 0)
-			vst = GNUTLS_CERT_INVALID;
-		if (vst != 0) {
-			status = explain_identity(s, vst, name, err,
-			    sizeof(err));
-			refuse_server(s, fd, verify_status_alert(vst));
-			die(status, "%s: %s (resumed session)", peer, err);
-		}
+	tlssess_info(t, &ti);
+	if (ti.resumed && tlssess_reverify(t) < 0) {
+		status = explain_identity(t, name, err, sizeof(err));
+		tlssess_refuse(t, REFUSE_MS);
+		die(status, "%s: %s (resumed session)", peer, err);
 	}
-	if ((status = check_extra(s, conf, pins, npins, require_ocsp, &alert,
+	if ((status = check_extra(t, conf, pins, npins, require_ocsp, &alert,
 	    err, sizeof(err))) != SEND_OK) {
-		refuse_server(s, fd, alert);
+		tlssess_alert(t, alert, REFUSE_MS);
 		die(status, "%s: %s", peer, err);
 	}
 
 	/* With a program: it talks to the server instead of stdin/stdout. */
-	if (prog != NULL && spawn_program(prog, s, fd, &c, err,
+	if (prog != NULL && spawn_program(prog, t, fd, &c, err,
 	    sizeof(err)) < 0)
 		die(SEND_NETWORK, "%s", err);
 
@@ -560,22 +525,17 @@ main(int argc, char *argv[])
 	 * our input still goes out.  TLS 1.2's close_notify ends both.
 	 */
 	memset(&p, 0, sizeof(p));
-	p.s = s;
+	p.s = t;
 	p.sock = fd;
-	p.in_fd = prog ? c.from_fd : STDIN_FILENO;
-	p.out_fd = prog ? c.to_fd : STDOUT_FILENO;
 	p.idle_ms = idle_s * 1000;
-	p.stop_at_peer_eof = prog == NULL;
-	p.half_close = gnutls_protocol_get_version(s) == GNUTLS_TLS1_3;
-	p.close_out = prog != NULL;
-	p.out_nonblock = prog != NULL;
-	p.out_may_close = prog != NULL;
-	p.exit_fd = prog ? c.exit_fd : 0;
-	p.exit_pid = prog ? c.pid : 0;
 	p.stop = &stop_signal;
 	p.sigmask = &waitmask;
+	if (prog != NULL)
+		pump_program(&p, &c, 0);
+	else
+		pump_stdio(&p, STDIN_FILENO, STDOUT_FILENO);
 	status = SEND_OK;
-	switch (pump_run(&p)) {
+	switch (p.end) {
 	case PUMP_DONE:
 		if (p.unsent > 0) {
 			warn("%s: server closed the connection before all "
@@ -595,15 +555,12 @@ main(int argc, char *argv[])
 		 * With TLS 1.3 the server judges our certificate after our
 		 * handshake is done: its refusal arrives here.
 		 */
-		if (p.tls_err == GNUTLS_E_FATAL_ALERT_RECEIVED &&
-		    p.bytes_in == 0) {
-			status = explain_failure(s, p.tls_err, &req, name, err,
-			    sizeof(err));
+		if (p.tls_err == TLSSESS_ALERT && p.bytes_in == 0) {
+			status = explain_failure(t, name, err, sizeof(err));
 			warn("%s: %s", peer, err);
 			break;
 		}
-		warn("%s: %s", peer, tlssess_why(s, p.tls_err, err,
-		    sizeof(err)));
+		warn("%s: %s", peer, tlssess_why(t));
 		status = SEND_NETWORK;
 		break;
 	case PUMP_PEER_VANISHED:
@@ -618,20 +575,20 @@ main(int argc, char *argv[])
 		break;
 	case PUMP_TIMEOUT:
 		warn("%s: no data for %d seconds", peer, idle_s);
-		tlssess_bye(s, fd, BYE_MS);
+		tlssess_bye(t, BYE_MS);
 		status = SEND_NETWORK;
 		break;
 	case PUMP_STOPPED:
 		/* Asked to end: the server still hears a clean end. */
-		tlssess_bye(s, fd, STOP_BYE_MS);
-		status = 128 + stop_signal;
+		tlssess_bye(t, STOP_BYE_MS);
+		status = SEND_SIGNAL + stop_signal;
 		break;
 	case PUMP_PROGRAM_KILLED:
 		/* Without close_notify: the server must not see a clean end. */
 		status = SEND_OK;	/* end_program gives 128 + signal */
 		break;
 	case PUMP_LOCAL_ERROR:
-		tlssess_bye(s, fd, BYE_MS);
+		tlssess_bye(t, BYE_MS);
 		if (p.local_out && p.local_errno == EPIPE)
 			warn("%s went away (replies not all written)",
 			    prog ? prog[0] : "the reader of standard output");
@@ -646,7 +603,7 @@ main(int argc, char *argv[])
 		warn("%llu bytes sent, %llu received, closed with close_notify",
 		    p.bytes_out, p.bytes_in);
 	if (sf.path != NULL && status == SEND_OK)
-		session_save(&sf, name, s, verbose);
+		resume_save(&sf, name, t, verbose);
 	if (prog != NULL && p.unread > 0)
 		warn("%s: did not read the last %llu bytes of replies", prog[0],
 		    p.unread);
@@ -654,7 +611,7 @@ main(int argc, char *argv[])
 		status = end_program(&c, &p, status, verbose);
 
 	/* Cleanup. */
-	gnutls_deinit(s);
+	tlssess_free(t);
 	close(fd);
 	tlsconf_free(conf);
 	return status;

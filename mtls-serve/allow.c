@@ -3,11 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
-
 #include "allow.h"
-#include "peer.h"
+#include "tlsx509.h"
 
 static const struct {
 	const char	*prefix;
@@ -82,52 +79,36 @@ allow_parse(const char *text, struct allow_rule *r, char *err, size_t errlen)
 	return 0;
 }
 
-/* Does any DN attribute oid of crt match glob? */
+/* Does any OU of f match glob? */
 static int
-dn_matches(gnutls_x509_crt_t crt, const char *oid, const char *glob)
+ou_matches(const struct x509_facts *f, const char *glob)
 {
-	char	 buf[1024];
-	size_t	 len;
 	unsigned int i;
 
-	for (i = 0; i < 64; i++) {
-		len = sizeof(buf);
-		if (gnutls_x509_crt_get_dn_by_oid(crt, oid, i, 0, buf, &len) < 0)
-			return 0;
-		if (fnmatch(glob, buf, 0) == 0)
+	for (i = 0; i < f->nou; i++)
+		if (fnmatch(glob, f->ou[i], 0) == 0)
 			return 1;
-	}
 	return 0;
-}
-
-struct san_match {
-	int		 type;
-	const char	*glob;
-};
-
-static int
-san_glob(void *arg, int type, const char *value)
-{
-	const struct san_match *m = arg;
-
-	return type == m->type && fnmatch(m->glob, value, 0) == 0;
 }
 
 /* Does any SAN of type match glob? */
 static int
-san_matches(gnutls_x509_crt_t crt, int type, const char *glob)
+san_matches(const struct x509_facts *f, enum x509_san_type type,
+    const char *glob)
 {
-	struct san_match m = { type, glob };
+	unsigned int i;
 
-	return peer_foreach_san(crt, san_glob, &m);
+	for (i = 0; i < f->nsan; i++)
+		if (f->san[i].type == type &&
+		    fnmatch(glob, f->san[i].value, 0) == 0)
+			return 1;
+	return 0;
 }
 
 const struct allow_rule *
-allow_match(const struct allow_rule *rules, int n, gnutls_x509_crt_t crt)
+allow_match(const struct allow_rule *rules, int n, const struct x509_facts *f)
 {
-	struct peer_cert pc;
-	char	 pin[45];
-	int	 i, have_pc = 0, have_pin = 0;
+	int	 i;
 
 	for (i = 0; i < n; i++) {
 		const struct allow_rule *r = &rules[i];
@@ -139,38 +120,33 @@ allow_match(const struct allow_rule *rules, int n, gnutls_x509_crt_t crt)
 			 * while a rule matched the other.  Only a subject
 			 * with exactly one CN has a CN to match.
 			 */
-			if (peer_dn_count(crt, GNUTLS_OID_X520_COMMON_NAME) ==
-			    1 && dn_matches(crt, GNUTLS_OID_X520_COMMON_NAME,
-			    r->value))
+			if (f->ncn == 1 && f->cn != NULL &&
+			    fnmatch(r->value, f->cn, 0) == 0)
 				return r;
 			break;
 		case ALLOW_OU:
-			if (dn_matches(crt,
-			    GNUTLS_OID_X520_ORGANIZATIONAL_UNIT_NAME, r->value))
+			if (ou_matches(f, r->value))
 				return r;
 			break;
 		case ALLOW_DNS:
-			if (san_matches(crt, GNUTLS_SAN_DNSNAME, r->value))
+			if (san_matches(f, X509_SAN_DNS, r->value))
 				return r;
 			break;
 		case ALLOW_URI:
-			if (san_matches(crt, GNUTLS_SAN_URI, r->value))
+			if (san_matches(f, X509_SAN_URI, r->value))
 				return r;
 			break;
 		case ALLOW_EMAIL:
-			if (san_matches(crt, GNUTLS_SAN_RFC822NAME, r->value))
+			if (san_matches(f, X509_SAN_EMAIL, r->value))
 				return r;
 			break;
 		case ALLOW_SHA256:
-			if (!have_pc && peer_describe(crt, &pc) == 0)
-				have_pc = 1;
-			if (have_pc && strcmp(pc.sha256, r->value) == 0)
+			if (strcmp(f->sha256, r->value) == 0)
 				return r;
 			break;
 		case ALLOW_PIN:
-			if (!have_pin && peer_spki_sha256(crt, pin, NULL) == 0)
-				have_pin = 1;
-			if (have_pin && strcmp(pin, r->value) == 0)
+			if (f->spki_sha256[0] != '\0' &&
+			    strcmp(f->spki_sha256, r->value) == 0)
 				return r;
 			break;
 		}
@@ -179,18 +155,17 @@ allow_match(const struct allow_rule *rules, int n, gnutls_x509_crt_t crt)
 }
 
 const char *
-allow_why_not(const struct allow_rule *rules, int n, gnutls_x509_crt_t crt,
-    char *buf, size_t len)
+allow_why_not(const struct allow_rule *rules, int n,
+    const struct x509_facts *f, char *buf, size_t len)
 {
-	int	 i, ncn;
+	int	 i;
 
 	for (i = 0; i < n; i++)
 		if (rules[i].kind == ALLOW_CN)
 			break;
-	if (i == n || (ncn = peer_dn_count(crt,
-	    GNUTLS_OID_X520_COMMON_NAME)) == 1)
+	if (i == n || f->ncn == 1)
 		return "not allowed";
 	snprintf(buf, len, "not allowed (the subject has %d CNs; cn: rules "
-	    "need exactly one)", ncn);
+	    "need exactly one)", f->ncn);
 	return buf;
 }

@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include <gnutls/x509.h>
+struct x509_facts;
 
 enum allow_kind {
 	ALLOW_CN, ALLOW_OU, ALLOW_DNS, ALLOW_URI, ALLOW_EMAIL, ALLOW_SHA256,
@@ -34,17 +34,17 @@ int	 allow_parse(const char *text, struct allow_rule *r, char *err,
 	    size_t errlen);
 
 /*
- * The first rule that admits crt, or NULL.  A cn: rule never admits a
- * subject with more than one CN.
+ * The first rule that admits the certificate f, or NULL.  A cn: rule
+ * never admits a subject with more than one CN.
  */
 const struct allow_rule *allow_match(const struct allow_rule *rules, int n,
-	    gnutls_x509_crt_t crt);
+	    const struct x509_facts *f);
 
 /*
- * Why no rule admits crt, for the log: "not allowed", or with the reason
+ * Why no rule admits f, for the log: "not allowed", or with the reason
  * when a cn: rule could not apply (in buf).  Returns a string to log.
  */
 const char *allow_why_not(const struct allow_rule *rules, int n,
-	    gnutls_x509_crt_t crt, char *buf, size_t len);
+	    const struct x509_facts *f, char *buf, size_t len);
 
 #endif

@@ -9,23 +9,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-
 #include "addr.h"
 #include "conn.h"
 #include "echo.h"
 #include "exec.h"
+#include "exit.h"
 #include "logline.h"
-#include "peer.h"
 #include "proxyin.h"
 #include "pump.h"
 #include "sandbox.h"
 #include "timefmt.h"
 #include "tlssess.h"
-#include "verify.h"
+#include "tlsx509.h"
 
-/* How long a last close_notify may take when the peer does not read. */
-#define BYE_MS	1000
 /* Keepalive probes after 60 s of silence, every 15 s, 4 unanswered: gone. */
 #define KEEPALIVE_IDLE_S	60
 #define KEEPALIVE_INTVL_S	15
@@ -48,164 +44,71 @@ conn_on_sigterm(int sig)
 		shutdown(term_fd, SHUT_RD);
 }
 
-/*
- * Tell the client why it was refused, with the alert the TLS specification
- * prescribes.  Nothing is sent when the peer already left or alerted us.
- */
-static void
-send_refusal_alert(gnutls_session_t s, int err)
-{
-	switch (err) {
-	case TLSSESS_E_TIMEOUT:
-	case GNUTLS_E_FATAL_ALERT_RECEIVED:
-	case GNUTLS_E_PREMATURE_TERMINATION:
-	case GNUTLS_E_PULL_ERROR:
-	case GNUTLS_E_PUSH_ERROR:
-		return;
-	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
-		gnutls_alert_send(s, GNUTLS_AL_FATAL, verify_status_alert(
-		    gnutls_session_get_verify_cert_status(s)));
-		return;
-	case GNUTLS_E_NO_CERTIFICATE_FOUND:
-	case GNUTLS_E_CERTIFICATE_REQUIRED:
-		/* RFC 8446 4.4.2.4; RFC 5246 7.4.6 says handshake_failure. */
-		gnutls_alert_send(s, GNUTLS_AL_FATAL,
-		    gnutls_protocol_get_version(s) == GNUTLS_TLS1_3 ?
-		    GNUTLS_A_CERTIFICATE_REQUIRED : GNUTLS_A_HANDSHAKE_FAILURE);
-		return;
-	default:
-		gnutls_alert_send_appropriate(s, err);
-	}
-}
+/* The facts of a client whose certificate was not read: empty. */
+static const struct x509_facts no_facts;
 
 /*
  * --allow: the first rule that admits the client, or NULL.  Without rules
- * every client the CA vouches for is admitted; *rule is then "".
+ * every client the CA vouches for is admitted; *rule is then "".  *f is
+ * the client's certificate (no_facts when it was not read).
  */
 static int
-admitted(gnutls_session_t s, const struct serve_opts *o, const char **rule,
-    struct peer_cert *pc, char *why, size_t whylen)
+admitted(struct tlssess *t, const struct serve_opts *o, const char **rule,
+    const struct x509_facts **f, char *why, size_t whylen)
 {
-	const gnutls_datum_t *chain;
 	const struct allow_rule *r;
-	gnutls_x509_crt_t crt;
-	unsigned int n = 0;
+	char	 tmp[160];
 
 	*rule = "";
+	*f = &no_facts;
 	snprintf(why, whylen, "not allowed");
-	memset(pc, 0, sizeof(*pc));
-	/* The echo without rules needs no facts: spare every child the work. */
+	/* The echo without rules needs no facts for this. */
 	if (o->nallow == 0 && o->prog == NULL)
 		return 1;
-	chain = gnutls_certificate_get_peers(s, &n);
-	if (n == 0 || gnutls_x509_crt_init(&crt) < 0)
-		return 0;
-	if (gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) < 0 ||
-	    peer_describe(crt, pc) < 0) {
-		gnutls_x509_crt_deinit(crt);
+	if ((*f = tlssess_peer(t)) == NULL) {
+		*f = &no_facts;
 		return 0;
 	}
-	if (o->nallow == 0) {
-		gnutls_x509_crt_deinit(crt);
+	if (o->nallow == 0)
 		return 1;
-	}
-	r = allow_match(o->allow, o->nallow, crt);
-	if (r != NULL)
+	if ((r = allow_match(o->allow, o->nallow, *f)) != NULL)
 		*rule = r->text;
-	else {
-		char	 tmp[160];
-
+	else
 		snprintf(why, whylen, "%s", allow_why_not(o->allow, o->nallow,
-		    crt, tmp, sizeof(tmp)));
-	}
-	gnutls_x509_crt_deinit(crt);
+		    *f, tmp, sizeof(tmp)));
 	return r != NULL;
-}
-
-/*
- * A resumed session brings the chain verified at its first handshake:
- * verify it again now (dates, CRLs as loaded now, purpose), and send the
- * alert a full handshake would have.  Returns 0, or -1 with the reason.
- */
-static int
-recheck_resumed(gnutls_session_t s, char *why, size_t n)
-{
-	char	 reasons[512];
-	unsigned int st = 0;
-	int	 ret;
-
-	if ((ret = tlssess_reverify(s, &st)) < 0) {
-		gnutls_alert_send(s, GNUTLS_AL_FATAL, GNUTLS_A_BAD_CERTIFICATE);
-		snprintf(why, n, "resumed session: %s", gnutls_strerror(ret));
-		return -1;
-	}
-	if (st == 0)
-		return 0;
-	gnutls_alert_send(s, GNUTLS_AL_FATAL, verify_status_alert(st));
-	snprintf(why, n, "resumed session: certificate verification failed: "
-	    "%s", verify_status_text(st, reasons, sizeof(reasons)));
-	return -1;
-}
-
-/*
- * CRLs of intermediate CAs, applied to the chain the client presented
- * (the handshake verified it).  Returns 0, or -1 having sent the alert.
- */
-static int
-deferred_crls(gnutls_session_t s, const struct tlsconf *conf, char *why,
-    size_t n)
-{
-	const gnutls_datum_t *chain;
-	unsigned int len = 0;
-	int	 r;
-
-	if (conf->ndeferred == 0)
-		return 0;
-	chain = gnutls_certificate_get_peers(s, &len);
-	if ((r = tlsconf_check_deferred(conf, chain, len, why, n)) == 0)
-		return 0;
-	gnutls_alert_send(s, GNUTLS_AL_FATAL, r > 0 ?
-	    GNUTLS_A_CERTIFICATE_REVOKED : GNUTLS_A_BAD_CERTIFICATE);
-	return -1;
 }
 
 /* The client's certificate and the session's parameters, in one line. */
 static void
-log_handshake(gnutls_session_t s, unsigned long id, enum verbosity v,
+log_handshake(struct tlssess *t, unsigned long id, enum verbosity v,
     const char *rule)
 {
-	const gnutls_datum_t *chain;
-	unsigned int n = 0;
+	const struct x509_facts *f;
 	struct tlssess_info ti;
-	struct peer_cert pc;
 	struct logline l;
-	char	 sni[256];
-	size_t	 snilen = sizeof(sni);
-	unsigned int type;
 
-	tlssess_info(s, &ti);
+	tlssess_info(t, &ti);
 	logline_begin(&l, id, "handshake");
 	logline_str(&l, "version", ti.version);
 	logline_str(&l, "cipher", ti.cipher);
 	logline_str(&l, "group", ti.group);
 	if (ti.resumed)
 		logline_str(&l, "resumed", "yes");
-	chain = gnutls_certificate_get_peers(s, &n);
-	if (n > 0 && peer_describe_der(&chain[0], &pc) == 0) {
-		logline_str(&l, "client_subject", pc.subject);
-		logline_str(&l, "client_serial", pc.serial);
-		logline_str(&l, "client_sha256", pc.sha256);
+	if ((f = tlssess_peer(t)) != NULL) {
+		logline_str(&l, "client_subject", f->subject);
+		logline_str(&l, "client_serial", f->serial);
+		logline_str(&l, "client_sha256", f->sha256);
 		if (v >= LOG_VERBOSE) {
-			logline_str(&l, "client_issuer", pc.issuer);
-			logline_str(&l, "client_not_after", pc.not_after_s);
-			logline_fmt(&l, "client_chain", "%u", n);
+			logline_str(&l, "client_issuer", f->issuer);
+			logline_str(&l, "client_not_after", f->not_after_s);
+			logline_fmt(&l, "client_chain", "%u", ti.peer_chain);
 		}
 	}
 	if (*rule != '\0')
 		logline_str(&l, "allow", rule);
-	if (v >= LOG_VERBOSE && gnutls_server_name_get(s, sni, &snilen, &type,
-	    0) == 0 && type == GNUTLS_NAME_DNS)
-		logline_str(&l, "sni", sni);
+	if (v >= LOG_VERBOSE && ti.sni[0] != '\0')
+		logline_str(&l, "sni", ti.sni);
 	logline_emit(&l);
 }
 
@@ -321,38 +224,6 @@ proxy_header(int fd, const struct sockaddr_storage *from, const char *peer,
 	return CONN_OK;
 }
 
-/* The echo: the client's data, decorated or raw, back to it. */
-static int
-echo_run(gnutls_session_t s, int fd, const char *peer,
-    const struct serve_opts *o, struct pump *p, struct echo *e)
-{
-	struct pump_xform x;
-
-	memset(p, 0, sizeof(*p));
-	x = echo_xform(e, peer, o->raw);
-	p->s = s;
-	p->sock = fd;
-	p->in_fd = p->out_fd = -1;
-	p->xform = &x;
-	p->idle_ms = o->timeout_s * 1000;
-	switch (pump_run(p)) {
-	case PUMP_DONE:
-		return CONN_OK;
-	case PUMP_PEER_VANISHED:
-		if (!term_seen)
-			return CONN_BROKEN;
-		/* Our own shutdown(SHUT_RD), not the peer: say goodbye. */
-		tlssess_bye(s, fd, BYE_MS);
-		return CONN_OK;
-	case PUMP_TIMEOUT:
-		/* A close_notify still tells the client it was not cut off. */
-		tlssess_bye(s, fd, BYE_MS);
-		return CONN_TIMEOUT;
-	default:
-		return CONN_BROKEN;
-	}
-}
-
 /*
  * TCP keepalive: with -t 0 (no idle limit) a peer that vanished without a
  * FIN or RST would otherwise hold its process for ever.
@@ -375,17 +246,17 @@ keepalive(int fd)
  * caller to return.
  */
 static int
-refused(unsigned long id, const char *peer,
-    const char *why, const struct peer_cert *pc, int status)
+refused(unsigned long id, const char *peer, const char *why,
+    const struct x509_facts *f, int status)
 {
 	struct logline l;
 
 	logline_begin(&l, id, "refused");
 	logline_str(&l, "peer", peer);
 	logline_str(&l, "reason", why);
-	if (pc != NULL) {
-		logline_str(&l, "client_subject", pc->subject);
-		logline_str(&l, "client_sha256", pc->sha256);
+	if (f != NULL) {
+		logline_str(&l, "client_subject", f->subject);
+		logline_str(&l, "client_sha256", f->sha256);
 	}
 	logline_emit(&l);
 	return status;
@@ -394,23 +265,24 @@ refused(unsigned long id, const char *peer,
 /*
  * The connection, from its PROXY protocol header to its end: everything
  * the client sends is read here, in the sandbox.  prog is the program's
- * prepared process (exec mode).  The caller frees s.
+ * prepared process (exec mode).  The caller frees t.
  */
 static int
-serve(gnutls_session_t s, struct child *prog, int fd,
+serve(struct tlssess *t, struct child *prog, int fd,
     const struct sockaddr_storage *from, const char *peer, unsigned long id,
     const struct tlsconf *conf, const struct serve_opts *o, struct slots *sl,
     int slot, long long start)
 {
+	const struct x509_facts *f;
 	struct logline l;
 	struct echo e;
 	struct pump p;
 	char	 why[512], progst[64];
 	const char *rule;
-	struct peer_cert pc;
 	struct rusage ru;
 	long long deadline = start + o->handshake_s * 1000LL;
 	struct proxyhdr ph;
+	struct tlssess_info ti;
 	const char *via = peer;
 	char	 client[ADDR_STRMAX];
 	int	 ret, status;
@@ -449,42 +321,50 @@ serve(gnutls_session_t s, struct child *prog, int fd,
 		shutdown(fd, SHUT_RD);
 
 	/* The header, if any, took its time from the same deadline. */
-	ret = tlssess_handshake(s, fd, (int)(deadline - timefmt_monotonic_ms() >
-	    0 ? deadline - timefmt_monotonic_ms() : 1));
-	if (ret < 0) {
-		send_refusal_alert(s, ret);
-		return refused(id, peer, tlssess_why(s, ret, why,
-		    sizeof(why)), NULL, ret == TLSSESS_E_TIMEOUT ?
-		    CONN_TIMEOUT : CONN_REFUSED);
+	if (tlssess_handshake(t, (int)(deadline - timefmt_monotonic_ms() > 0 ?
+	    deadline - timefmt_monotonic_ms() : 1)) < 0) {
+		/* The alert the specification prescribes, if any. */
+		tlssess_refuse(t, 0);
+		return refused(id, peer, tlssess_why(t), NULL,
+		    tlssess_error(t) == TLSSESS_TIMEOUT ? CONN_TIMEOUT :
+		    CONN_REFUSED);
 	}
 	if (tlsconf_crl_stale(conf, why, sizeof(why))) {
 		/* Fail closed: without fresh revocation data, nobody. */
-		gnutls_alert_send(s, GNUTLS_AL_FATAL,
-		    GNUTLS_A_CERTIFICATE_UNKNOWN);
+		tlssess_alert(t, TLSSESS_A_CERTIFICATE_UNKNOWN, 0);
 		return refused(id, peer, why, NULL, CONN_REFUSED);
 	}
-	if (deferred_crls(s, conf, why, sizeof(why)) < 0) {
-		/* Revoked by an intermediate CA's CRL (see tlsconf.h). */
+	if (tlssess_check_deferred(t) < 0) {
+		/* Revoked by an intermediate CA's CRL (see tlsconf.c). */
+		tlssess_refuse(t, 0);
+		return refused(id, peer, tlssess_why(t), NULL,
+		    CONN_REFUSED);
+	}
+	/*
+	 * A resumed session brings the chain verified at its first
+	 * handshake: verify it again now (dates, CRLs as loaded now,
+	 * purpose), refused as a full handshake would be.
+	 */
+	tlssess_info(t, &ti);
+	if (ti.resumed && tlssess_reverify(t) < 0) {
+		tlssess_refuse(t, 0);
+		snprintf(why, sizeof(why), "resumed session: %s",
+		    tlssess_why(t));
 		return refused(id, peer, why, NULL, CONN_REFUSED);
 	}
-	if (gnutls_session_is_resumed(s) && recheck_resumed(s, why,
-	    sizeof(why)) < 0) {
-		/* The stored chain no longer passes: expired, revoked, ... */
-		return refused(id, peer, why, NULL, CONN_REFUSED);
-	}
-	if (!admitted(s, o, &rule, &pc, why, sizeof(why))) {
+	if (!admitted(t, o, &rule, &f, why, sizeof(why))) {
 		/* Verified, but not one of those --allow admits. */
-		gnutls_alert_send(s, GNUTLS_AL_FATAL, GNUTLS_A_ACCESS_DENIED);
-		return refused(id, peer, why, &pc, CONN_REFUSED);
+		tlssess_alert(t, TLSSESS_A_ACCESS_DENIED, 0);
+		return refused(id, peer, why, f, CONN_REFUSED);
 	}
 	/* Authenticated: no longer one of the handshakes --max-startups bounds. */
 	if (sl != NULL)
 		slots_set_authed(sl, slot);
 	if (o->verbosity >= LOG_NORMAL)
-		log_handshake(s, id, o->verbosity, rule);
+		log_handshake(t, id, o->verbosity, rule);
 
 	if (o->prog != NULL) {
-		status = exec_run(prog, s, fd, rule, o->proxy ? &ph : NULL, o,
+		status = exec_run(prog, t, fd, rule, o->proxy ? &ph : NULL, o,
 		    &term_seen, &p, progst, sizeof(progst));
 		/*
 		 * Ended by the server's shutdown: the program was cut short,
@@ -494,16 +374,15 @@ serve(gnutls_session_t s, struct child *prog, int fd,
 		if (term_seen)
 			status = CONN_BROKEN;
 	} else
-		status = echo_run(s, fd, peer, o, &p, &e);
+		status = echo_run(t, fd, peer, o, &term_seen, &p, &e);
 
 	if (o->verbosity >= LOG_NORMAL || status != CONN_OK) {
 		logline_begin(&l, id, "closed");
 		logline_str(&l, "end", term_seen ? "shutdown" :
 		    pump_end_name(p.end));
 		/* Our own shutdown(2) is not the peer's doing. */
-		if (p.tls_err != 0 && !term_seen)
-			logline_str(&l, "reason", tlssess_why(s, p.tls_err,
-			    why, sizeof(why)));
+		if (p.tls_err != TLSSESS_OK && !term_seen)
+			logline_str(&l, "reason", tlssess_why(t));
 		if (p.reneg_refused)
 			logline_str(&l, "renegotiation", "refused");
 		logline_fmt(&l, "bytes_in", "%llu", p.bytes_in);
@@ -512,8 +391,8 @@ serve(gnutls_session_t s, struct child *prog, int fd,
 			logline_fmt(&l, "unread", "%llu", p.unread);
 		if (o->prog != NULL) {
 			logline_str(&l, "program", progst);
-			logline_str(&l, "client_subject", pc.subject);
-			logline_str(&l, "client_sha256", pc.sha256);
+			logline_str(&l, "client_subject", f->subject);
+			logline_str(&l, "client_sha256", f->sha256);
 		} else if (!o->raw)
 			logline_fmt(&l, "lines", "%llu", e.lines);
 		logline_fmt(&l, "records_in", "%llu", p.records_in);
@@ -532,17 +411,18 @@ conn_serve(int fd, const struct sockaddr_storage *from, const char *peer,
     unsigned long id, const struct tlsconf *conf, const struct serve_opts *o,
     struct slots *sl, int slot)
 {
-	gnutls_session_t s;
+	struct tlssess *t;
 	struct child prog;
 	struct logline l;
 	char	 why[512];
 	long long start = timefmt_monotonic_ms();
-	int	 ret, one = 1, status;
+	int	 one = 1, status;
 
 	/*
 	 * All the process will ever fork or set up, before the sandbox:
 	 * the program's process (its filter is not the program's), the
-	 * socket's options, the session.
+	 * socket's options, the session (its line to the key process is
+	 * already open).
 	 */
 	if (o->prog != NULL && exec_prepare(&prog, o, why, sizeof(why)) < 0) {
 		logline_begin(&l, id, "error");
@@ -556,9 +436,9 @@ conn_serve(int fd, const struct sockaddr_storage *from, const char *peer,
 	/* Replies go out as soon as they are ready: no delayed-ACK stall. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	keepalive(fd);
-	if ((ret = tlssess_server(&s, conf, fd)) < 0) {
+	if ((t = tlssess_server(conf, fd, why, sizeof(why))) == NULL) {
 		logline_begin(&l, id, "error");
-		logline_str(&l, "reason", gnutls_strerror(ret));
+		logline_str(&l, "reason", why);
 		logline_emit(&l);
 		if (o->prog != NULL)
 			child_abort(&prog);
@@ -571,16 +451,16 @@ conn_serve(int fd, const struct sockaddr_storage *from, const char *peer,
 		logline_str(&l, "peer", peer);
 		logline_str(&l, "reason", why);
 		logline_emit(&l);
-		gnutls_deinit(s);
+		tlssess_free(t);
 		if (o->prog != NULL)
 			child_abort(&prog);
 		conn_refuse(fd, 1);
 		return CONN_BROKEN;
 	}
-	status = serve(s, &prog, fd, from, peer, id, conf, o, sl, slot, start);
+	status = serve(t, &prog, fd, from, peer, id, conf, o, sl, slot, start);
 	/* A program not started (the client was refused) ends unrun. */
 	if (o->prog != NULL)
 		child_abort(&prog);
-	gnutls_deinit(s);
+	tlssess_free(t);
 	return status;
 }

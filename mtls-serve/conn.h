@@ -7,7 +7,7 @@
 
 #include <sys/socket.h>
 
-#include "serve.h"
+#include "opts.h"
 #include "slots.h"
 #include "tlsconf.h"
 

@@ -2,7 +2,12 @@
 #include <string.h>
 
 #include "echo.h"
+#include "exit.h"
 #include "timefmt.h"
+#include "tlssess.h"
+
+/* How long a last close_notify may take when the peer does not read. */
+#define BYE_MS	1000
 
 static size_t
 echo_raw(const char *in, size_t inlen, size_t *used, char *out, size_t room)
@@ -71,16 +76,37 @@ echo_eof(void *arg, char *out, size_t room)
 	return 1;
 }
 
-struct pump_xform
-echo_xform(struct echo *e, const char *peer, int raw)
+int
+echo_run(struct tlssess *t, int fd, const char *peer,
+    const struct serve_opts *o, const volatile sig_atomic_t *shut,
+    struct pump *p, struct echo *e)
 {
 	struct pump_xform x;
 
 	memset(e, 0, sizeof(*e));
-	e->raw = raw;
+	e->raw = o->raw;
 	snprintf(e->peer, sizeof(e->peer), "%s", peer);
 	x.fn = echo_fn;
 	x.eof = echo_eof;
 	x.arg = e;
-	return x;
+	memset(p, 0, sizeof(*p));
+	p->s = t;
+	p->sock = fd;
+	p->idle_ms = o->timeout_s * 1000;
+	switch (pump_loopback(p, &x)) {
+	case PUMP_DONE:
+		return CONN_OK;
+	case PUMP_PEER_VANISHED:
+		if (!*shut)
+			return CONN_BROKEN;
+		/* Our own shutdown(SHUT_RD), not the peer: say goodbye. */
+		tlssess_bye(t, BYE_MS);
+		return CONN_OK;
+	case PUMP_TIMEOUT:
+		/* A close_notify still tells the client it was not cut off. */
+		tlssess_bye(t, BYE_MS);
+		return CONN_TIMEOUT;
+	default:
+		return CONN_BROKEN;
+	}
 }

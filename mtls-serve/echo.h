@@ -1,5 +1,6 @@
 /*
- * echo: the server's reply to what a client sends, as a pump xform.
+ * echo: the server's reply to what a client sends (mtls-serve without a
+ * program).
  *
  * Decorated: each line comes back as "TIME ADDR:PORT LINE\n", TIME being
  * the UTC time (RFC 3339, milliseconds) at which the line began to arrive.
@@ -10,7 +11,10 @@
 #ifndef MTLS_ECHO_H
 #define MTLS_ECHO_H
 
+#include <signal.h>
+
 #include "addr.h"
+#include "opts.h"
 #include "pump.h"
 
 struct echo {
@@ -20,7 +24,15 @@ struct echo {
 	unsigned long long lines;
 };
 
-/* Set e up for a client at peer; returns the xform that uses it. */
-struct pump_xform echo_xform(struct echo *e, const char *peer, int raw);
+/*
+ * Echo what the client at peer sends on session t (socket fd) back to it
+ * until both sides closed, it vanished, or it was idle for -t seconds.
+ * *shut set says the server's shutdown ended our reading, not the client:
+ * it still gets our close_notify.  Fills p with the pump's results and e
+ * with the lines echoed.  Returns an enum conn_status.
+ */
+int	 echo_run(struct tlssess *t, int fd, const char *peer,
+	    const struct serve_opts *o, const volatile sig_atomic_t *shut,
+	    struct pump *p, struct echo *e);
 
 #endif

@@ -12,12 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-
 #include "addr.h"
 #include "child.h"
 #include "diag.h"
 #include "exec.h"
+#include "exit.h"
 #include "logline.h"
 #include "privdrop.h"
 #include "timefmt.h"
@@ -97,7 +96,7 @@ exec_prepare(struct child *c, const struct serve_opts *o, char *err,
 }
 
 int
-exec_run(struct child *c, gnutls_session_t s, int fd, const char *rule,
+exec_run(struct child *c, struct tlssess *t, int fd, const char *rule,
     const struct proxyhdr *ph, const struct serve_opts *o,
     volatile sig_atomic_t *stop, struct pump *p, char *progst, size_t n)
 {
@@ -124,7 +123,7 @@ exec_run(struct child *c, gnutls_session_t s, int fd, const char *rule,
 	endpoint(&rs, rok, "TCPREMOTEIP", "TCPREMOTEPORT", rip, sizeof(rip),
 	    rport, sizeof(rport));
 	tlsenv_tcp(&e, lip, lport, rip, rport);
-	tlsenv_session(&e, s, "CLIENT");
+	tlsenv_session(&e, t, "CLIENT");
 	if (*rule != '\0')
 		tlsenv_set(&e, "MTLS_ALLOW_RULE", rule);
 	/* Never a partial identity: a variable that did not fit is fatal. */
@@ -143,7 +142,7 @@ exec_run(struct child *c, gnutls_session_t s, int fd, const char *rule,
 		logline_emit(&l);
 		free(envp);
 		tlsenv_free(&e);
-		tlssess_bye(s, fd, BYE_MS);
+		tlssess_bye(t, BYE_MS);
 		snprintf(progst, n, "not started");
 		return CONN_BROKEN;
 	}
@@ -159,22 +158,12 @@ exec_run(struct child *c, gnutls_session_t s, int fd, const char *rule,
 	 * closed; in TLS 1.3 it closes our direction only (RFC 8446 6.1).
 	 */
 	memset(p, 0, sizeof(*p));
-	p->s = s;
+	p->s = t;
 	p->sock = fd;
-	p->in_fd = c->from_fd;
-	p->out_fd = c->to_fd;
-	p->close_out = 1;
-	p->out_nonblock = 1;
-	p->out_may_close = 1;
-	/* Without a pidfd the program's exit is not seen: do not wait for it. */
-	p->hold_bye = gnutls_protocol_get_version(s) != GNUTLS_TLS1_3 &&
-	    c->exit_fd > 0;
-	p->exit_fd = c->exit_fd;
-	p->exit_pid = c->pid;
 	p->idle_ms = o->timeout_s * 1000;
 	/* The server's shutdown cuts the program off: no close_notify. */
 	p->stop = stop;
-	pump_run(p);
+	pump_program(p, c, 1);
 	close(c->from_fd);
 	if (!p->out_closed)
 		close(c->to_fd);

@@ -9,12 +9,12 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include <gnutls/gnutls.h>
-
 #include "child.h"
 #include "proxyhdr.h"
 #include "pump.h"
-#include "serve.h"
+#include "opts.h"
+
+struct tlssess;
 
 /*
  * Before the sandbox (see sandbox.h), before the handshake: the process
@@ -27,7 +27,7 @@ int	 exec_prepare(struct child *c, const struct serve_opts *o, char *err,
 	    size_t n);
 
 /*
- * Run o->prog, prepared in c, joined to session s on socket fd.  rule is
+ * Run o->prog, prepared in c, joined to session t on socket fd.  rule is
  * the --allow rule that admitted the peer ("" for none).  ph, unless NULL
  * or local, is the PROXY protocol header whose addresses stand for the
  * socket's.  When *stop is set (the server's shutdown) the program is cut
@@ -35,7 +35,7 @@ int	 exec_prepare(struct child *c, const struct serve_opts *o, char *err,
  * results and progst with how the program ended.  Returns an enum
  * conn_status.  Needs no call the sandbox forbids.
  */
-int	 exec_run(struct child *c, gnutls_session_t s, int fd,
+int	 exec_run(struct child *c, struct tlssess *t, int fd,
 	    const char *rule, const struct proxyhdr *ph,
 	    const struct serve_opts *o, volatile sig_atomic_t *stop,
 	    struct pump *p, char *progst, size_t n);

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -15,22 +16,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-
 #include "addr.h"
 #include "child.h"
 #include "conn.h"
 #include "cli.h"
 #include "credpath.h"
 #include "diag.h"
+#include "exit.h"
 #include "listen.h"
 #include "logline.h"
-#include "peer.h"
+#include "opts.h"
 #include "privdrop.h"
 #include "sandbox.h"
-#include "serve.h"
 #include "server.h"
 #include "tlsconf.h"
+#include "tlskey.h"
+#include "tlsx509.h"
 
 #define DEFAULT_LISTEN		":9443"
 #define DEFAULT_PORT		"9443"
@@ -120,22 +121,25 @@ static const char options_help[] =
 
 /* The server's own certificate, once, so the log says what it serves. */
 static void
-log_identity(const struct tlsconf *conf, const char *certpath)
+log_identity(const struct tlsconf *conf, const char *certpath, pid_t keypid)
 {
-	struct peer_cert pc;
+	struct x509_facts pc;
+	struct tlsconf_counts n;
 	struct logline l;
 
-	if (conf->nchain == 0 || peer_describe(conf->chain[0], &pc) < 0)
+	if (tlsconf_identity(conf, &pc) < 0)
 		return;
+	tlsconf_counts(conf, &n);
 	logline_begin(&l, 0, "certificate");
 	logline_str(&l, "file", certpath);
-	peer_log(&l, "", &pc);
-	logline_fmt(&l, "chain", "%u", conf->nchain);
-	logline_fmt(&l, "trusted_cas", "%u", conf->nca);
-	logline_fmt(&l, "crls", "%u", conf->ncrl);
-	if (conf->ndeferred > 0)
+	tlsx509_log(&l, "", &pc);
+	logline_fmt(&l, "chain", "%u", n.chain);
+	logline_fmt(&l, "key_pid", "%ld", (long)keypid);
+	logline_fmt(&l, "trusted_cas", "%u", n.cas);
+	logline_fmt(&l, "crls", "%u", n.crls);
+	if (n.deferred > 0)
 		/* Issued by CAs not in --ca: checked against client chains. */
-		logline_fmt(&l, "crls_deferred", "%u", conf->ndeferred);
+		logline_fmt(&l, "crls_deferred", "%u", n.deferred);
 	logline_emit(&l);
 	if (pc.not_after < time(NULL) || pc.not_before > time(NULL)) {
 		/* Every client will refuse it: say so before the first. */
@@ -148,6 +152,7 @@ log_identity(const struct tlsconf *conf, const char *certpath)
 			logline_str(&l, "not_before", pc.not_before_s);
 		logline_emit(&l);
 	}
+	tlsx509_free(&pc);
 }
 
 /* A default credential file, from the first place that has it. */
@@ -160,7 +165,7 @@ find_default(const char *given, const char *name, const char *flag,
 	if (given != NULL)
 		return given;
 	if (credpath_find(name, flag, buf, n, err, sizeof(err)) < 0)
-		die(2, "%s", err);
+		die(SERVE_USAGE, "%s", err);
 	return buf;
 }
 
@@ -172,6 +177,15 @@ pin_free(char *pin)
 	explicit_bzero(pin, strlen(pin));
 	free(pin);
 }
+
+#ifndef MTLS_NO_KEYPROC
+/* In the key process, once it has the key: the same --user as ours. */
+static int
+key_setup(void *user, char *err, size_t errlen)
+{
+	return user == NULL ? 0 : privdrop("--user", user, err, errlen);
+}
+#endif
 
 /* The peer of a connection on stdin, from the socket or the super-server. */
 static const char *
@@ -305,11 +319,11 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case OPT_ALLOW:
 			if (o.nallow == SERVE_MAX_RULES)
-				die(2, "--allow: at most %d rules",
+				die(SERVE_USAGE, "--allow: at most %d rules",
 				    SERVE_MAX_RULES);
 			if (allow_parse(optarg, &o.allow[o.nallow], err,
 			    sizeof(err)) < 0)
-				die(2, "%s", err);
+				die(SERVE_USAGE, "%s", err);
 			o.nallow++;
 			break;
 		case 'C':
@@ -317,7 +331,7 @@ main(int argc, char *argv[])
 			break;
 		case OPT_CRL:
 			if (f.ncrls == SERVE_MAX_CRLS)
-				die(2, "--crl: at most %d files",
+				die(SERVE_USAGE, "--crl: at most %d files",
 				    SERVE_MAX_CRLS);
 			crls[f.ncrls++] = optarg;
 			break;
@@ -336,12 +350,12 @@ main(int argc, char *argv[])
 			break;
 		case OPT_PROXY_FROM:
 			if (o.nproxy_from == SERVE_MAX_PROXY_FROM)
-				die(2, "--proxy-from: at most %d blocks",
-				    SERVE_MAX_PROXY_FROM);
+				die(SERVE_USAGE, "--proxy-from: at most %d "
+				    "blocks", SERVE_MAX_PROXY_FROM);
 			if (addr_cidr_parse(optarg,
 			    &o.proxy_from[o.nproxy_from], err,
 			    sizeof(err)) < 0)
-				die(2, "--proxy-from %s", err);
+				die(SERVE_USAGE, "--proxy-from %s", err);
 			o.nproxy_from++;
 			break;
 		case OPT_REUSEPORT:
@@ -376,7 +390,7 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			cli_help(synopsis, options_help);
-			return 0;
+			return SERVE_OK;
 		case 'i':
 			o.inetd = 1;
 			break;
@@ -385,8 +399,8 @@ main(int argc, char *argv[])
 			break;
 		case 'l':
 			if (nlisten == LISTEN_MAX)
-				die(2, "--listen: at most %d addresses",
-				    LISTEN_MAX);
+				die(SERVE_USAGE, "--listen: at most %d "
+				    "addresses", LISTEN_MAX);
 			listen_at[nlisten++] = optarg;
 			break;
 		case 'm':
@@ -406,7 +420,7 @@ main(int argc, char *argv[])
 			break;
 		case 'V':
 			cli_version();
-			return 0;
+			return SERVE_OK;
 		case 'v':
 			o.verbosity = LOG_VERBOSE;
 			break;
@@ -420,16 +434,16 @@ main(int argc, char *argv[])
 	/* A key for --ticket-key, on stdout: nothing else to do. */
 	if (genkey) {
 		if (argc > 0)
-			die(2, "--generate-ticket-key takes no other "
+			die(SERVE_USAGE, "--generate-ticket-key takes no other "
 			    "arguments");
-		if ((ret = tlsconf_ticket_key_generate(key, sizeof(key))) < 0)
-			die(1, "--generate-ticket-key: %s",
-			    gnutls_strerror(ret));
+		if (tlsconf_ticket_key_generate(key, sizeof(key), err,
+		    sizeof(err)) < 0)
+			die(SERVE_FAILED, "--generate-ticket-key: %s", err);
 		printf("%s\n", key);
 		explicit_bzero(key, sizeof(key));
 		if (fflush(stdout) != 0 || ferror(stdout))
-			die(1, "stdout: write error");
-		return 0;
+			die(SERVE_FAILED, "stdout: write error");
+		return SERVE_OK;
 	}
 
 	/* The log's destination first: nothing may reach an inetd client. */
@@ -438,41 +452,42 @@ main(int argc, char *argv[])
 
 	/* Sanity checks. */
 	if (argc > 0 && strcmp(argv[-1], "--") != 0)
-		die(2, "unexpected argument \"%s\" (to run a program, put -- "
-		    "before it)", argv[0]);
+		die(SERVE_USAGE, "unexpected argument \"%s\" (to run a program, "
+		    "put -- before it)", argv[0]);
 	if (argc > 0)
 		o.prog = argv;
 	if (o.max_startups > o.max_conns)
-		die(2, "--max-startups %d exceeds --max-conns %d (lower it, or "
-		    "raise -m)", o.max_startups, o.max_conns);
+		die(SERVE_USAGE, "--max-startups %d exceeds --max-conns %d "
+		    "(lower it, or raise -m)", o.max_startups, o.max_conns);
 	if (o.max_startups == 0)
 		o.max_startups = o.max_conns < DEFAULT_MAX_STARTUPS ?
 		    o.max_conns : DEFAULT_MAX_STARTUPS;
 	if (o.nproxy_from > 0 && !o.proxy)
-		die(2, "--proxy-from needs --proxy-protocol");
+		die(SERVE_USAGE, "--proxy-from needs --proxy-protocol");
 	if (o.reuseport && o.inetd)
-		die(2, "--reuseport cannot be combined with -i (there is no "
-		    "socket to bind)");
+		die(SERVE_USAGE, "--reuseport cannot be combined with -i (there "
+		    "is no socket to bind)");
 	if (o.exec_user != NULL && o.prog == NULL)
-		die(2, "--exec-user needs a program to run (-- PROGRAM)");
+		die(SERVE_USAGE, "--exec-user needs a program to run "
+		    "(-- PROGRAM)");
 	if (o.exec_user != NULL && o.user != NULL)
-		die(2, "--exec-user cannot be combined with --user (switching "
-		    "users per connection needs root)");
+		die(SERVE_USAGE, "--exec-user cannot be combined with --user "
+		    "(switching users per connection needs root)");
 	if (o.exec_user != NULL && geteuid() != 0)
-		die(2, "--exec-user %s: needs root", o.exec_user);
+		die(SERVE_USAGE, "--exec-user %s: needs root", o.exec_user);
 	if (o.exec_user != NULL && privdrop_check("--exec-user", o.exec_user,
 	    err, sizeof(err)) < 0)
-		die(2, "%s", err);
+		die(SERVE_USAGE, "%s", err);
 	if (nlisten == 0)
 		listen_at[nlisten++] = DEFAULT_LISTEN;
 	for (i = 0; i < nlisten; i++)
 		if (addr_parse(listen_at[i], DEFAULT_PORT, 1, &a, err,
 		    sizeof(err)) < 0)
-			die(2, "--listen %s", err);
+			die(SERVE_USAGE, "--listen %s", err);
 	if (o.user != NULL && privdrop_check("--user", o.user, err, sizeof(err)) < 0)
-		die(2, "%s", err);
+		die(SERVE_USAGE, "%s", err);
 	if (o.prog != NULL && child_check(o.prog[0], err, sizeof(err)) < 0)
-		die(2, "%s", err);
+		die(SERVE_USAGE, "%s", err);
 
 	/* Writing to a vanished peer must be an error, not a death. */
 	cli_ignore_sigpipe();
@@ -493,31 +508,53 @@ main(int argc, char *argv[])
 	    sizeof(cabuf));
 
 	/* The token PIN leaves the environment before anything can read it. */
-	f.pin = pin = tlsconf_take_pin();
+	pin = tlsconf_take_pin();
 
 	/*
-	 * The sandbox of every connection's process, compiled once (a key
-	 * in a token is still used from there); and the time zone read now
-	 * (syslog(3)'s timestamps), not inside it.
+	 * The private key: read by a process of its own, which only signs
+	 * for the others; it never enters this process, nor any connection's.
 	 */
-	if ((sb = sandbox_new(o.prog != NULL, strncmp(f.key, "pkcs11:", 7) ==
-	    0, err, sizeof(err))) == NULL)
-		die(1, "%s", err);
+#ifndef MTLS_NO_KEYPROC
+	/* The key process switches to -u first: only root can. */
+	if (o.user != NULL && geteuid() != 0)
+		die(SERVE_FAILED, "--user %s: %s", o.user, strerror(EPERM));
+	if ((f.signer = tlskey_start(f.key, pin, f.strict, key_setup,
+	    (void *)o.user, err, sizeof(err))) == NULL)
+		die(SERVE_USAGE, "%s", err);
+	/* The PIN is the key process's alone. */
+	pin_free(pin);
+	pin = NULL;
+#else
+	/* bench/ only: the key in every process, to measure what it costs. */
+	f.pin = pin;
+#endif
+
+	/*
+	 * The sandbox of every connection's process, compiled once; and the
+	 * time zone read now (syslog(3)'s timestamps), not inside it.
+	 */
+	if ((sb = sandbox_new(o.prog != NULL, err, sizeof(err))) == NULL)
+		die(SERVE_FAILED, "%s", err);
 	o.sandbox = sb;
 	tzset();
 
 	/* Credentials: once, before any fork; children only read them. */
 	if ((conf = tlsconf_load(&f, err, sizeof(err))) == NULL)
-		die(2, "%s", err);
+		die(SERVE_USAGE, "%s", err);
 
 	/* One connection on stdin (a super-server accepted it). */
 	if (o.inetd) {
 		if (o.user != NULL && privdrop("--user", o.user, err, sizeof(err)) < 0)
-			die(1, "%s", err);
+			die(SERVE_FAILED, "%s", err);
+		/* This process is the connection's: a channel, no control. */
+		if (tlskey_channel_open(f.signer, err, sizeof(err)) < 0)
+			die(SERVE_FAILED, "%s", err);
+		tlskey_child(f.signer);
 		status = conn_linger(STDIN_FILENO, conn_serve(STDIN_FILENO,
 		    NULL, inetd_peer(peer, sizeof(peer)), 1, conf, &o, NULL,
 		    0));
 		tlsconf_free(conf);
+		tlskey_stop(f.signer);
 		pin_free(pin);
 		sandbox_free(sb);
 		return status;
@@ -525,21 +562,21 @@ main(int argc, char *argv[])
 
 	/* Bind, or take the sockets a service manager passed. */
 	if ((ret = listen_inherited(&l, err, sizeof(err))) < 0)
-		die(2, "%s", err);
+		die(SERVE_USAGE, "%s", err);
 	for (i = 0; ret == 0 && i < nlisten; i++) {
 		/* Parsed above; each -l adds its sockets. */
 		addr_parse(listen_at[i], DEFAULT_PORT, 1, &a, err,
 		    sizeof(err));
 		if (listen_open(&a, o.reuseport, &l, err,
 		    sizeof(err)) < 0)
-			die(1, "%s", err);
+			die(SERVE_FAILED, "%s", err);
 	}
-	log_identity(conf, f.cert);
+	log_identity(conf, f.cert, tlskey_pid(f.signer));
 
 	/* Privileges: none needed from here on. */
 	if (o.user != NULL) {
 		if (privdrop("--user", o.user, err, sizeof(err)) < 0)
-			die(1, "%s", err);
+			die(SERVE_FAILED, "%s", err);
 		log_user(o.user);
 	}
 
@@ -548,6 +585,7 @@ main(int argc, char *argv[])
 
 	/* Cleanup. */
 	tlsconf_free(conf);
+	tlskey_stop(f.signer);
 	pin_free(pin);
 	sandbox_free(sb);
 	return status;

@@ -1,3 +1,4 @@
+#include <sys/prctl.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -49,6 +50,17 @@ privdrop(const char *opt, const char *user, char *err, size_t errlen)
 	}
 	if (setuid(0) == 0 || geteuid() == 0 || getegid() == 0) {
 		snprintf(err, errlen, "%s %s: root could be regained", opt,
+		    user);
+		return -1;
+	}
+	/*
+	 * A uid change resets "dumpable" to fs.suid_dumpable, which may be
+	 * 1: then a process of that user could read our memory (the key
+	 * process's key).  Set it again, and check.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ||
+	    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		snprintf(err, errlen, "%s %s: cannot stay undumpable", opt,
 		    user);
 		return -1;
 	}

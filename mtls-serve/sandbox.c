@@ -102,16 +102,6 @@ static const int prog_calls[] = {
 	SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
 };
 
-/*
- * A PKCS#11 key, used from the connection's process (until the key
- * process, issue 14, takes the token out of it): SoftHSM2 reads and locks
- * its object files at every signature.  Files are opened for reading
- * only; writing, creating, connecting and running stay forbidden.
- */
-static const int token_calls[] = {
-	SCMP_SYS(newfstatat), SCMP_SYS(fstat), SCMP_SYS(lseek),
-};
-
 static int
 add(scmp_filter_ctx ctx, int nr, unsigned int n, const struct scmp_arg_cmp *a,
     char *err, size_t errlen)
@@ -130,16 +120,13 @@ add(scmp_filter_ctx ctx, int nr, unsigned int n, const struct scmp_arg_cmp *a,
 
 /* Add the rules; 0, or -1 with the reason in err. */
 static int
-rules(scmp_filter_ctx ctx, int exec, int token, char *err, size_t errlen)
+rules(scmp_filter_ctx ctx, int exec, char *err, size_t errlen)
 {
 	const struct scmp_arg_cmp noexec =
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, (scmp_datum_t)PROT_EXEC, 0);
 	struct scmp_arg_cmp a[2];
 	static const unsigned long fcntls[] = {
 		F_GETFL, F_SETFL, F_GETFD, F_SETFD
-	};
-	static const unsigned long locks[] = {
-		F_GETLK, F_SETLK, F_SETLKW
 	};
 	static const unsigned long ioctls[] = {
 		FIONREAD,	/* what a pipe holds (pump) */
@@ -179,22 +166,6 @@ rules(scmp_filter_ctx ctx, int exec, int token, char *err, size_t errlen)
 	    SCMP_SYS(socket), 1, a)) < 0) {
 		snprintf(err, errlen, "seccomp: socket: %s", strerror(-r));
 		return -1;
-	}
-	if (token) {
-		for (i = 0; i < sizeof(token_calls) / sizeof(token_calls[0]);
-		    i++)
-			if (add(ctx, token_calls[i], 0, NULL, err, errlen) < 0)
-				return -1;
-		for (i = 0; i < sizeof(locks) / sizeof(locks[0]); i++) {
-			a[0] = SCMP_A1_32(SCMP_CMP_EQ, locks[i]);
-			if (add(ctx, SCMP_SYS(fcntl), 1, a, err, errlen) < 0)
-				return -1;
-		}
-		/* For reading only. */
-		a[0] = SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT |
-		    O_TRUNC | O_APPEND | (O_TMPFILE & ~O_DIRECTORY), O_RDONLY);
-		if (add(ctx, SCMP_SYS(openat), 1, a, err, errlen) < 0)
-			return -1;
 	}
 #ifdef MTLS_SANITIZE
 	for (i = 0; i < sizeof(san_calls) / sizeof(san_calls[0]); i++)
@@ -289,7 +260,7 @@ count(struct sandbox *sb)
 }
 
 struct sandbox *
-sandbox_new(int exec, int token, char *err, size_t errlen)
+sandbox_new(int exec, char *err, size_t errlen)
 {
 	struct sandbox *sb;
 	scmp_filter_ctx ctx;
@@ -319,7 +290,7 @@ sandbox_new(int exec, int token, char *err, size_t errlen)
 		snprintf(err, errlen, "seccomp: %s", strerror(-r));
 		goto fail2;
 	}
-	if (rules(ctx, exec, token, err, errlen) < 0 ||
+	if (rules(ctx, exec, err, errlen) < 0 ||
 	    compile(ctx, sb, err, errlen) < 0)
 		goto fail2;
 	seccomp_release(ctx);

@@ -20,13 +20,13 @@ struct sandbox;
 /*
  * At start-up, before any fork: the filter, compiled once for this
  * architecture; with exec, for a process that runs a program (it may
- * wait for it and signal it); with token, for one that signs with a
- * PKCS#11 token's key itself (it may open files for reading, and lock
- * them: SoftHSM2 reads its objects at every signature).  Returns it, or NULL with the reason in err (a kernel
+ * wait for it and signal it).  It has no room for a private key of its
+ * own (a PKCS#11 module opens files and sockets): it signs through the
+ * key process (tlskey.h).  Returns it, or NULL with the reason in err (a kernel
  * without seccomp filters or SECCOMP_RET_KILL_PROCESS, out of memory):
  * the server must then not start.
  */
-struct sandbox *sandbox_new(int exec, int token, char *err, size_t errlen);
+struct sandbox *sandbox_new(int exec, char *err, size_t errlen);
 
 /*
  * Enter it, for good: no new privileges (set-user-ID bits no longer

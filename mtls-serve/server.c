@@ -14,11 +14,13 @@
 #include "addr.h"
 #include "conn.h"
 #include "diag.h"
+#include "exit.h"
 #include "logline.h"
-#include "peer.h"
 #include "server.h"
 #include "slots.h"
 #include "timefmt.h"
+#include "tlskey.h"
+#include "tlsx509.h"
 
 /*
  * The signals the parent acts on.  They stay blocked and are read from a
@@ -73,6 +75,8 @@ struct children {
 	 */
 	struct slots	*sl;
 	int		 max, n;
+	pid_t		 keypid;	/* the key process */
+	int		 keygone;	/* it has ended: we cannot serve */
 };
 
 /* How many children are still in their handshake (not authenticated). */
@@ -171,7 +175,8 @@ static void
 reload(struct tlsconf **conf, const struct tlsconf_files *f)
 {
 	struct tlsconf *fresh;
-	struct peer_cert pc;
+	struct tlsconf_counts n;
+	struct x509_facts pc;
 	struct logline l;
 	char	 err[1024], keyerr[1024];
 
@@ -196,13 +201,15 @@ reload(struct tlsconf **conf, const struct tlsconf_files *f)
 	tlsconf_free(*conf);
 	*conf = fresh;
 	logline_begin(&l, 0, "reloaded");
-	if (fresh->nchain > 0 && peer_describe(fresh->chain[0], &pc) == 0) {
+	if (tlsconf_identity(fresh, &pc) == 0) {
 		logline_str(&l, "serial", pc.serial);
 		logline_str(&l, "sha256", pc.sha256);
 		logline_str(&l, "not_after", pc.not_after_s);
+		tlsx509_free(&pc);
 	}
-	logline_fmt(&l, "trusted_cas", "%u", fresh->nca);
-	logline_fmt(&l, "crls", "%u", fresh->ncrl);
+	tlsconf_counts(fresh, &n);
+	logline_fmt(&l, "trusted_cas", "%u", n.cas);
+	logline_fmt(&l, "crls", "%u", n.crls);
 	if (keyerr[0] != '\0')
 		logline_str(&l, "key", "previous");
 	logline_emit(&l);
@@ -224,6 +231,33 @@ conn_status_name(int status)
 	return "?";
 }
 
+/*
+ * The key process ended: no new handshake can be signed, so the server
+ * stops (open connections still drain).  It never ends on its own while
+ * we run; something killed it.
+ */
+static void
+key_gone(struct children *c, int st)
+{
+	struct logline l;
+	char	 why[128];
+
+	if (WIFSIGNALED(st))
+		snprintf(why, sizeof(why), "key process %ld ended by signal "
+		    "%d (%s)", (long)c->keypid, WTERMSIG(st),
+		    strsignal(WTERMSIG(st)));
+	else
+		snprintf(why, sizeof(why), "key process %ld exited with "
+		    "status %d", (long)c->keypid, WEXITSTATUS(st));
+	logline_begin(&l, 0, "fatal");
+	logline_str(&l, "level", "error");
+	logline_str(&l, "reason", why);
+	logline_fmt(&l, "exit", "%d", 1);
+	logline_emit(&l);
+	c->keypid = 0;
+	c->keygone = 1;
+}
+
 /* Reap every child that has ended; log the ones that did not end well. */
 static void
 reap(struct children *c, enum verbosity v)
@@ -233,6 +267,10 @@ reap(struct children *c, enum verbosity v)
 	int	 st, i;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (pid == c->keypid) {
+			key_gone(c, st);
+			continue;
+		}
 		for (i = 0; i < c->max; i++)
 			if (c->pid[i] == pid)
 				break;
@@ -277,8 +315,8 @@ reap(struct children *c, enum verbosity v)
 static void
 child(int fd, const struct sockaddr_storage *from, const char *peer,
     unsigned long id, struct listeners *l, const struct tlsconf *conf,
-    const struct serve_opts *o, const sigset_t *mask, struct slots *sl,
-    int slot)
+    struct tlskey *key, const struct serve_opts *o, const sigset_t *mask,
+    struct slots *sl, int slot)
 {
 	struct sigaction sa;
 
@@ -295,6 +333,8 @@ child(int fd, const struct sockaddr_storage *from, const char *peer,
 	sigaction(SIGTERM, &sa, NULL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	listen_close(l);
+	/* Signatures only: the key process's control socket is not ours. */
+	tlskey_child(key);
 	_exit(conn_linger(fd, conn_serve(fd, from, peer, id, conf, o, sl,
 	    slot)));
 }
@@ -306,7 +346,7 @@ child(int fd, const struct sockaddr_storage *from, const char *peer,
  */
 static int
 accept_one(int lfd, struct listeners *l, struct children *c,
-    unsigned long *next_id, const struct tlsconf *conf,
+    unsigned long *next_id, const struct tlsconf *conf, struct tlskey *key,
     const struct serve_opts *o, const sigset_t *mask)
 {
 	struct sockaddr_storage ss;
@@ -369,6 +409,15 @@ accept_one(int lfd, struct listeners *l, struct children *c,
 		conn_refuse(fd, 1);
 		return 0;
 	}
+	/* Its line to the key process, for the handshake's signature. */
+	if (tlskey_channel_open(key, why, sizeof(why)) < 0) {
+		logline_begin(&lg, id, "refused");
+		logline_str(&lg, "peer", peer);
+		logline_str(&lg, "reason", why);
+		logline_emit(&lg);
+		conn_refuse(fd, 1);
+		return 0;
+	}
 	for (i = 0; i < c->max && c->pid[i] != 0; i++)
 		;
 	slots_claim(c->sl, i, ip, peer, 0);
@@ -379,11 +428,13 @@ accept_one(int lfd, struct listeners *l, struct children *c,
 		logline_str(&lg, "reason", strerror(errno));
 		logline_emit(&lg);
 		slots_release(c->sl, i);
+		tlskey_channel_close(key);
 		conn_refuse(fd, 1);
 		return 0;
 	}
 	if (pid == 0)
-		child(fd, &ss, peer, id, l, conf, o, mask, c->sl, i);
+		child(fd, &ss, peer, id, l, conf, key, o, mask, c->sl, i);
+	tlskey_channel_close(key);
 	c->pid[i] = pid;
 	c->id[i] = id;
 	c->n++;
@@ -452,7 +503,7 @@ drain(struct children *c, int ms, enum verbosity v, struct sigs *g)
 	}
 }
 
-int
+enum serve_exit
 server_run(struct listeners *l, struct tlsconf **conf,
     const struct tlsconf_files *f, const struct serve_opts *o)
 {
@@ -463,7 +514,7 @@ server_run(struct listeners *l, struct tlsconf **conf,
 	sigset_t block, orig;
 	unsigned long next_id = 1;
 	long long resume = 0, now;
-	int	 i, r, e, status = 0, backoff = 0, wait_ms;
+	int	 i, r, e, status = SERVE_OK, backoff = 0, wait_ms;
 	char	 err[256];
 
 	memset(&c, 0, sizeof(c));
@@ -471,9 +522,10 @@ server_run(struct listeners *l, struct tlsconf **conf,
 	c.pid = calloc((size_t)c.max, sizeof(*c.pid));
 	c.id = calloc((size_t)c.max, sizeof(*c.id));
 	if (c.pid == NULL || c.id == NULL)
-		die(1, "out of memory");
+		die(SERVE_FAILED, "out of memory");
 	if ((c.sl = slots_new(c.max, err, sizeof(err))) == NULL)
-		die(1, "%s", err);
+		die(SERVE_FAILED, "%s", err);
+	c.keypid = tlskey_pid(f->signer);
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGCHLD);
@@ -483,7 +535,7 @@ server_run(struct listeners *l, struct tlsconf **conf,
 	sigprocmask(SIG_BLOCK, &block, &orig);
 	memset(&g, 0, sizeof(g));
 	if ((g.fd = signalfd(-1, &block, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
-		die(1, "signalfd: %s", strerror(errno));
+		die(SERVE_FAILED, "signalfd: %s", strerror(errno));
 
 	for (i = 0; i < l->n; i++) {
 		pfd[i].fd = l->fd[i];
@@ -508,7 +560,7 @@ server_run(struct listeners *l, struct tlsconf **conf,
 			logline_begin(&lg, 0, "error");
 			logline_str(&lg, "reason", strerror(e));
 			logline_emit(&lg);
-			status = 1;
+			status = SERVE_FAILED;
 			break;
 		}
 		sigs_read(&g);
@@ -516,6 +568,10 @@ server_run(struct listeners *l, struct tlsconf **conf,
 		if (g.chld || c.n > 0) {
 			g.chld = 0;
 			reap(&c, o->verbosity);
+		}
+		if (c.keygone) {
+			status = 1;
+			break;
 		}
 		if (g.hup) {
 			g.hup = 0;
@@ -526,7 +582,7 @@ server_run(struct listeners *l, struct tlsconf **conf,
 			    (POLLIN | POLLERR | POLLHUP)) == 0)
 				continue;
 			if (accept_one(pfd[i].fd, l, &c, &next_id, *conf,
-			    o, &orig) == 0) {
+			    f->signer, o, &orig) == 0) {
 				backoff = 0;
 				continue;
 			}

@@ -5,8 +5,9 @@
 #ifndef MTLS_SERVER_H
 #define MTLS_SERVER_H
 
+#include "exit.h"
 #include "listen.h"
-#include "serve.h"
+#include "opts.h"
 #include "tlsconf.h"
 
 /*
@@ -14,10 +15,10 @@
  * accepting, give the children drain_s seconds to finish (a second
  * SIGTERM or SIGINT cuts that short), end the rest with SIGTERM, and reap
  * them all.  SIGHUP loads f again into *conf (the
- * old set stays if the new one fails).  Returns the program's exit status
- * (0, or 1 if the loop itself failed).
+ * old set stays if the new one fails).  Returns the program's exit status:
+ * SERVE_OK, or SERVE_FAILED if the loop itself failed.
  */
-int	 server_run(struct listeners *l, struct tlsconf **conf,
+enum serve_exit server_run(struct listeners *l, struct tlsconf **conf,
 	    const struct tlsconf_files *f, const struct serve_opts *o);
 
 #endif

@@ -36,6 +36,39 @@ for v in 1.3 1.2; do
 done
 ok "the key's URI is never logged" \
     test "$(count_log "$T/a.log" 'pkcs11:')" = 0
+
+# One login, in the key process, for the server's lifetime: with the PIN
+# file gone, new connections (each a new process) and a SIGHUP still
+# work; no connection's process has the token's module loaded.
+KPID=$(key_pid "$T/a.log")
+ok "the key process has the token's module loaded" \
+    grep -q libsofthsm2 "/proc/$KPID/maps"
+mv "$H/pin" "$H/pin.away"
+for i in 1 2 3; do
+	echo "again $i" | gcli "$P" "$PORT" --logfile="$T/g.err" >"$T/out"
+	like "$(cat "$T/out")" " again $i\$" \
+	    "PIN file gone: connection $i still completes mTLS (no new login)"
+done
+kill -HUP "$SPID"
+ok "SIGHUP with the PIN file gone: reloaded" \
+    waitfor 20 has_log "$T/a.log" 'event=reloaded'
+unlike "$(cat "$T/a.log")" 'event=reload-failed' "and nothing failed to load"
+rm -f "$T/live.in"
+mkfifo "$T/live.in"
+send "$P" "localhost:$PORT" <"$T/live.in" >"$T/live.out" 2>&1 &
+LPID=$!
+track "$LPID"
+exec 7>"$T/live.in"
+echo "after hup" >&7
+ok "after the SIGHUP, a new client completes mTLS" \
+    waitfor 20 has_log "$T/live.out" ' after hup$'
+CPID=$(conn_pids "$SPID" | head -n 1)
+ok "a connection's process is there ($CPID)" test -n "$CPID"
+is "$(grep -c libsofthsm2 "/proc/$CPID/maps")" 0 \
+    "and it has no PKCS#11 module loaded: only the key process uses the token"
+exec 7>&-
+await "$LPID"
+mv "$H/pin.away" "$H/pin"
 serve_stop "$SPID"
 
 # PIN from the environment.

@@ -52,7 +52,7 @@ if [ "$(id -u)" = 0 ]; then
 	# A connection's process: a client that connects and waits.
 	exec 5<>"/dev/tcp/127.0.0.1/$PORT"
 	waitfor 5 has_log "$T/u.log" 'event=accepted'
-	cpid=$(ps -o pid= --ppid "$SPID" | tr -d ' ' | head -n 1)
+	cpid=$(conn_pids "$SPID" | head -n 1)
 	ok "a connection's process exists ($cpid)" test -n "$cpid"
 	is "$(ids "/proc/$cpid/status" 2>&1)" "$want" \
 	    "-u nobody: the connection process's uid, gid, groups and capabilities"
@@ -245,7 +245,7 @@ track $cp
 exec 7>"$T/int.in"
 echo one >&7
 waitfor 10 _has_lines "$T/int.out" 1
-cpid=$(ps -o pid= --ppid "$SPID" | tr -d ' ' | head -n 1)
+cpid=$(conn_pids "$SPID" | head -n 1)
 ok "a connection's process exists ($cpid)" test -n "$cpid"
 kill -INT "$cpid"
 echo two >&7

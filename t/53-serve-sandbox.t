@@ -28,7 +28,7 @@ sandboxed() {
 want="Seccomp: 2, filters 1, no_new_privs 1"
 # conn_pid: the connection process of server $SPID (the only one).
 conn_pid() {
-	ps -o pid= --ppid "$SPID" | tr -d ' ' | head -n 1
+	conn_pids "$SPID" | head -n 1
 }
 
 # Echo mode: a client that has its first echo and holds on.

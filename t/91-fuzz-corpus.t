@@ -4,7 +4,7 @@
 # `make fuzz` is what explores beyond the corpus, with libFuzzer.
 . "$(dirname "$0")/lib.sh"
 
-for t in certinfo addr allow proxyhdr; do
+for t in certinfo addr allow proxyhdr keymsg; do
 	ok "fuzz-$t is built" test -x "$BIN/fuzz-$t"
 	n=$(find "$TOP/t/fuzz/corpus/$t" -type f | wc -l)
 	"$BIN/fuzz-$t" "$TOP/t/fuzz/corpus/$t"/* >"$T/out" 2>"$T/err"

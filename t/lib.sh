@@ -376,9 +376,23 @@ await() {
 # _ps_children PID: PID's children, one "pid stat" line each, from
 # ps -e (which succeeds whenever ps works, unlike ps --ppid with no match).
 # A failing ps prints "ps-failed", which no numeric test accepts.
+# The key process (comm mtls-serve-key) is not a connection's: not counted.
 _ps_children() {
-	_out=$(ps -e -o ppid=,pid=,stat=) || { echo ps-failed; return 1; }
-	printf '%s\n' "$_out" | awk -v p="$1" '$1 == p { print $2, $3 }'
+	_out=$(ps -e -o ppid=,pid=,stat=,comm=) || { echo ps-failed; return 1; }
+	printf '%s\n' "$_out" |
+	    awk -v p="$1" '$1 == p && $4 != "mtls-serve-key" { print $2, $3 }'
+}
+
+# conn_pids PID: the pids of mtls-serve PID's connection processes (its
+# children but the key process), one per line.
+conn_pids() {
+	_ps_children "$1" | awk '{ print $1 }'
+}
+
+# key_pid LOG: the key process's pid, from the server's certificate line.
+key_pid() {
+	sed -n 's/.* event=certificate .* key_pid=\([0-9]*\).*/\1/p' "$1" |
+	    tail -n 1
 }
 
 # zombies PID: how many children of PID are zombies.

@@ -6,10 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
-
 #include "allow.h"
+#include "tlsx509.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -17,8 +15,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct allow_rule r;
-	gnutls_x509_crt_t crt;
-	gnutls_datum_t d;
+	struct x509_facts f;
 	const uint8_t *nul;
 	char	 err[512], *s;
 	size_t	 n;
@@ -31,12 +28,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(s, data, n);
 	s[n] = '\0';
 	if (allow_parse(s, &r, err, sizeof(err)) == 0 && nul != NULL &&
-	    gnutls_x509_crt_init(&crt) == 0) {
-		d.data = (unsigned char *)nul + 1;
-		d.size = (unsigned int)(size - n - 1);
-		if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) == 0)
-			allow_match(&r, 1, crt);
-		gnutls_x509_crt_deinit(crt);
+	    tlsx509_parse(nul + 1, size - n - 1, &f, err, sizeof(err)) == 0) {
+		allow_match(&r, 1, &f);
+		allow_why_not(&r, 1, &f, err, sizeof(err));
+		tlsx509_free(&f);
 	}
 	free(s);
 	return 0;

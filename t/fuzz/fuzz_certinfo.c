@@ -9,12 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gnutls/gnutls.h>
-
 #include "asn1dump.h"
-#include "facts.h"
-#include "load.h"
-#include "report.h"
+#include "show.h"
+#include "tlsfacts.h"
+#include "tlsload.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,7 +21,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct certlist l;
 	struct report r;
-	gnutls_datum_t der;
+	unsigned char *der;
+	size_t	 len;
 	char	 err[512];
 	unsigned int i;
 	FILE	*null;
@@ -32,30 +31,28 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	asn1dump(null, data, size, err, sizeof(err));
 	memset(&l, 0, sizeof(l));
-	if (load_data(&l, data, size, "fuzz", "", err, sizeof(err)) == 0) {
+	if (tlsload_data(&l, data, size, "fuzz", "", err, sizeof(err)) == 0) {
 		memset(&r, 0, sizeof(r));
 		r.certs = &l;
 		r.expires_within = -1;
 		r.now = 1700000000;
 		r.facts = calloc(l.n ? l.n : 1, sizeof(*r.facts));
 		for (i = 0; r.facts != NULL && i < l.n; i++)
-			facts_get(l.crt[i], r.now, &r.facts[i]);
+			tlsfacts_get(&l, i, r.now, &r.facts[i]);
 		if (r.facts != NULL) {
 			show_json(null, &r);
 			show_text(null, &r);
 		}
 		for (i = 0; r.facts != NULL && i < l.n; i++)
-			facts_free(&r.facts[i]);
+			tlsfacts_free(&r.facts[i]);
 		free(r.facts);
 		for (i = 0; i < l.n; i++)
-			if (gnutls_x509_crt_export2(l.crt[i],
-			    GNUTLS_X509_FMT_DER, &der) == 0) {
-				asn1dump(null, der.data, der.size, err,
-				    sizeof(err));
-				gnutls_free(der.data);
+			if (tlsload_export(&l, i, &der, &len) == 0) {
+				asn1dump(null, der, len, err, sizeof(err));
+				free(der);
 			}
 	}
-	load_free(&l);
+	tlsload_free(&l);
 	fclose(null);
 	return 0;
 }

@@ -1,15 +1,14 @@
 /*
- * facts: everything mtls-certinfo says about one certificate, gathered
+ * tlsfacts: everything mtls-certinfo says about one certificate, gathered
  * once, then printed as text or JSON by the same names.
  */
-#ifndef MTLS_FACTS_H
-#define MTLS_FACTS_H
+#ifndef MTLS_TLSFACTS_H
+#define MTLS_TLSFACTS_H
 
 #include <time.h>
 
-#include <gnutls/x509.h>
-
-#include "peer.h"
+#include "tlsload.h"
+#include "tlsx509.h"
 
 #define FACTS_LIST_MAX	64
 
@@ -20,7 +19,7 @@ struct strlist {
 };
 
 struct facts {
-	struct peer_cert id;		/* subject, issuer, serial, dates, sha256 */
+	struct x509_facts id;		/* subject, issuer, serial, ... */
 	char	 sha1[41];
 	char	 spki_sha256_b64[64];	/* the pin, base64 */
 	char	 spki_sha256_hex[65];	/* the same digest, hex (DANE) */
@@ -39,10 +38,14 @@ struct facts {
 	int	 expired, not_yet_valid;
 };
 
-/* Gather the facts about crt at time now.  Returns 0 or a GnuTLS error. */
-int	 facts_get(gnutls_x509_crt_t crt, time_t now, struct facts *f);
+/*
+ * Gather the facts about certificate i of l at time now.  Returns 0, or
+ * -1 when it cannot be read.
+ */
+int	 tlsfacts_get(const struct certlist *l, unsigned int i, time_t now,
+	    struct facts *f);
 
-/* Free what facts_get() allocated. */
-void	 facts_free(struct facts *f);
+/* Free what tlsfacts_get() allocated. */
+void	 tlsfacts_free(struct facts *f);
 
 #endif

@@ -9,7 +9,7 @@
 #include <libtasn1.h>
 
 #include "fileio.h"
-#include "load.h"
+#include "tlsload.h"
 
 static int
 add(struct certlist *l, gnutls_x509_crt_t crt, const char *source,
@@ -44,7 +44,7 @@ oom:
 }
 
 int
-load_der(struct certlist *l, const unsigned char *der, size_t len,
+tlsload_der(struct certlist *l, const unsigned char *der, size_t len,
     const char *source, char *err, size_t errlen)
 {
 	gnutls_x509_crt_t crt;
@@ -125,7 +125,7 @@ load_pkcs7(struct certlist *l, const gnutls_datum_t *d,
 			    source, i, gnutls_strerror(ret));
 			goto out;
 		}
-		ret = load_der(l, raw.data, raw.size, source, err, errlen);
+		ret = tlsload_der(l, raw.data, raw.size, source, err, errlen);
 		gnutls_free(raw.data);
 		if (ret < 0)
 			goto out;
@@ -327,7 +327,7 @@ load_pem(struct certlist *l, const char *text, size_t len, const char *source,
 					    begin_line);
 				ret = -1;
 			} else
-				ret = load_der(l, der.data, der.size, source,
+				ret = tlsload_der(l, der.data, der.size, source,
 				    err, errlen);
 			gnutls_free(der.data);
 			if (ret < 0)
@@ -363,7 +363,7 @@ out:
 }
 
 int
-load_data(struct certlist *l, const unsigned char *data, size_t len,
+tlsload_data(struct certlist *l, const unsigned char *data, size_t len,
     const char *name, const char *password, char *err, size_t errlen)
 {
 	if (len == 0) {
@@ -377,7 +377,7 @@ load_data(struct certlist *l, const unsigned char *data, size_t len,
 }
 
 int
-load_file(struct certlist *l, const char *path, const char *password,
+tlsload_file(struct certlist *l, const char *path, const char *password,
     char *err, size_t errlen)
 {
 	unsigned char *data;
@@ -387,13 +387,29 @@ load_file(struct certlist *l, const char *path, const char *password,
 
 	if (file_read(path, &data, &len, err, errlen) < 0)
 		return -1;
-	rv = load_data(l, data, len, name, password, err, errlen);
+	rv = tlsload_data(l, data, len, name, password, err, errlen);
 	free(data);
 	return rv;
 }
 
+int
+tlsload_export(const struct certlist *l, unsigned int i, unsigned char **der,
+    size_t *len)
+{
+	gnutls_datum_t d;
+
+	if (gnutls_x509_crt_export2(l->crt[i], GNUTLS_X509_FMT_DER, &d) < 0)
+		return -1;
+	if ((*der = malloc(d.size)) != NULL) {
+		memcpy(*der, d.data, d.size);
+		*len = d.size;
+	}
+	gnutls_free(d.data);
+	return *der != NULL ? 0 : -1;
+}
+
 void
-load_free(struct certlist *l)
+tlsload_free(struct certlist *l)
 {
 	unsigned int i;
 

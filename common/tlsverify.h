@@ -1,8 +1,10 @@
 /*
- * verify: certificate verification results in plain words.
+ * tlsverify: GnuTLS's certificate verification status in plain words, and
+ * the alert it calls for.  For common/tls*.c and mtls-certinfo's chain
+ * checks, which work on GnuTLS's status themselves.
  */
-#ifndef MTLS_VERIFY_H
-#define MTLS_VERIFY_H
+#ifndef MTLS_TLSVERIFY_H
+#define MTLS_TLSVERIFY_H
 
 #include <stddef.h>
 

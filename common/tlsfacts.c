@@ -7,7 +7,8 @@
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
-#include "facts.h"
+#include "tls_int.h"
+#include "tlsfacts.h"
 
 static void
 strlist_add(struct strlist *l, const char *s)
@@ -26,15 +27,18 @@ strlist_free(struct strlist *l)
 	l->n = 0;
 }
 
-static int
-add_san(void *arg, int type, const char *value)
+/* The SANs by type, as the printers list them. */
+static void
+get_sans(struct facts *f)
 {
-	struct facts *f = arg;
+	struct strlist *by_type[X509_SAN_TYPES] = {
+		[X509_SAN_DNS] = &f->san_dns, [X509_SAN_IP] = &f->san_ip,
+		[X509_SAN_EMAIL] = &f->san_email, [X509_SAN_URI] = &f->san_uri
+	};
+	unsigned int i;
 
-	strlist_add(type == GNUTLS_SAN_DNSNAME ? &f->san_dns :
-	    type == GNUTLS_SAN_IPADDRESS ? &f->san_ip :
-	    type == GNUTLS_SAN_RFC822NAME ? &f->san_email : &f->san_uri, value);
-	return 0;
+	for (i = 0; i < f->id.nsan; i++)
+		strlist_add(by_type[f->id.san[i].type], f->id.san[i].value);
 }
 
 static const struct {
@@ -100,10 +104,10 @@ get_ids(gnutls_x509_crt_t crt, struct facts *f)
 
 	len = sizeof(id);
 	if (gnutls_x509_crt_get_subject_key_id(crt, id, &len, &crit) >= 0)
-		peer_hex(id, len, f->ski);
+		tlsx509_hex(id, len, f->ski);
 	len = sizeof(id);
 	if (gnutls_x509_crt_get_authority_key_id(crt, id, &len, &crit) >= 0)
-		peer_hex(id, len, f->aki);
+		tlsx509_hex(id, len, f->aki);
 }
 
 static void
@@ -138,24 +142,32 @@ get_key(gnutls_x509_crt_t crt, struct facts *f)
 }
 
 int
-facts_get(gnutls_x509_crt_t crt, time_t now, struct facts *f)
+tlsfacts_get(const struct certlist *l, unsigned int i, time_t now,
+    struct facts *f)
 {
+	gnutls_x509_crt_t crt = l->crt[i];
 	unsigned char fpr[20];
 	size_t	 len = sizeof(fpr);
 	unsigned int crit, ca, status;
+	char	 err[256];
 	int	 ret, pathlen;
 
 	memset(f, 0, sizeof(*f));
 	f->path_len = -1;
-	if ((ret = peer_describe(crt, &f->id)) < 0)
-		return ret;
-	if ((ret = gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA1, fpr,
-	    &len)) < 0)
-		return ret;
-	peer_hex(fpr, len, f->sha1);
-	peer_spki_sha256(crt, f->spki_sha256_b64, f->spki_sha256_hex);
+	if (tlsx509_parse_crt(crt, &f->id, err, sizeof(err)) < 0)
+		return -1;
+	if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA1, fpr,
+	    &len) < 0) {
+		tlsx509_free(&f->id);
+		return -1;
+	}
+	tlsx509_hex(fpr, len, f->sha1);
+	snprintf(f->spki_sha256_b64, sizeof(f->spki_sha256_b64), "%s",
+	    f->id.spki_sha256);
+	snprintf(f->spki_sha256_hex, sizeof(f->spki_sha256_hex), "%s",
+	    f->id.spki_sha256_hex);
 	get_key(crt, f);
-	peer_foreach_san(crt, add_san, f);
+	get_sans(f);
 	get_usages(crt, f);
 	get_ids(crt, f);
 	ret = gnutls_x509_crt_get_basic_constraints(crt, &crit, &ca, &pathlen);
@@ -182,8 +194,9 @@ facts_get(gnutls_x509_crt_t crt, time_t now, struct facts *f)
 }
 
 void
-facts_free(struct facts *f)
+tlsfacts_free(struct facts *f)
 {
+	tlsx509_free(&f->id);
 	strlist_free(&f->san_dns);
 	strlist_free(&f->san_ip);
 	strlist_free(&f->san_email);

@@ -1,8 +1,9 @@
 /*
- * mtls-serve: what main() decided, shared by the server's modules.
+ * opts: what mtls-serve's main() decided from its options, shared by the
+ * server's modules.
  */
-#ifndef MTLS_SERVE_H
-#define MTLS_SERVE_H
+#ifndef MTLS_OPTS_H
+#define MTLS_OPTS_H
 
 #include "addr.h"
 #include "allow.h"
@@ -37,14 +38,6 @@ struct serve_opts {
 	int		 nproxy_from;
 	int		 reuseport;	/* SO_REUSEPORT on our sockets */
 	const struct sandbox *sandbox;	/* every connection's filter */
-};
-
-/* Exit statuses of a connection's process, reported by the parent. */
-enum conn_status {
-	CONN_OK = 0,		/* both sides closed with close_notify */
-	CONN_BROKEN = 1,	/* peer vanished or a TLS error mid-stream */
-	CONN_REFUSED = 2,	/* the handshake failed or was refused */
-	CONN_TIMEOUT = 3	/* handshake or idle timeout */
 };
 
 #endif

@@ -7,74 +7,41 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/crypto.h>
-#include <gnutls/x509.h>
-
 #include "diag.h"
-#include "session.h"
+#include "resume.h"
+#include "tlsconf.h"
+#include "tlssess.h"
 
 #define MAGIC		"mtls-session "
 #define VERSION		"mtls-session 2 "
 #define SESSION_MAX	(64 * 1024)
 
-/* Hash n certificates (DER), each after tag: 0 or a GnuTLS error code. */
-static int
-hash_crts(gnutls_hash_hd_t h, const char *tag, gnutls_x509_crt_t *crts,
-    unsigned int n)
-{
-	gnutls_datum_t der;
-	unsigned int i;
-	int	 ret;
-
-	for (i = 0; i < n; i++) {
-		if ((ret = gnutls_x509_crt_export2(crts[i],
-		    GNUTLS_X509_FMT_DER, &der)) < 0)
-			return ret;
-		gnutls_hash(h, tag, strlen(tag) + 1);
-		gnutls_hash(h, der.data, der.size);
-		gnutls_free(der.data);
-	}
-	return 0;
-}
-
 int
-session_trust(struct session_file *sf, const struct tlsconf *conf,
+resume_trust(struct resume_file *sf, const struct tlsconf *conf,
     const char *priority, char pins[][45], int npins, int require_ocsp,
     const char *name, char *err, size_t errlen)
 {
-	gnutls_hash_hd_t h;
-	unsigned char md[32];
-	unsigned int i;
-	int	 ret;
+	const char *extra[RESUME_PINS_MAX + 4];
+	char	 why[256];
+	size_t	 n = 0;
+	int	 i;
 
-	if ((ret = gnutls_hash_init(&h, GNUTLS_DIG_SHA256)) < 0) {
-		snprintf(err, errlen, "%s: %s", sf->path, gnutls_strerror(ret));
-		return -1;
-	}
 	/*
-	 * Each item tagged and NUL-ended, so no two settings hash alike.
 	 * Our own identity and the protocol policy count too: a session
 	 * resumed under another client certificate would still present
 	 * the one it was made with, and one made under another -p would
 	 * skip it.
 	 */
-	if ((ret = hash_crts(h, "ca", conf->cas, conf->ncas)) < 0 ||
-	    (ret = hash_crts(h, "me", conf->chain, conf->nchain)) < 0) {
-		gnutls_hash_deinit(h, NULL);
-		snprintf(err, errlen, "%s: %s", sf->path, gnutls_strerror(ret));
+	extra[n++] = "priority";
+	extra[n++] = priority ? priority : "";
+	for (i = 0; i < npins && i < RESUME_PINS_MAX; i++)
+		extra[n++] = pins[i];
+	extra[n++] = require_ocsp ? "ocsp" : "no-ocsp";
+	extra[n++] = name;
+	if (tlsconf_digest(conf, extra, n, sf->trust, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", sf->path, why);
 		return -1;
 	}
-	gnutls_hash(h, "priority", 9);
-	gnutls_hash(h, priority ? priority : "", strlen(priority ?
-	    priority : "") + 1);
-	for (i = 0; i < (unsigned int)npins; i++)
-		gnutls_hash(h, pins[i], strlen(pins[i]) + 1);
-	gnutls_hash(h, require_ocsp ? "ocsp" : "no-ocsp", require_ocsp ? 5 : 8);
-	gnutls_hash(h, name, strlen(name) + 1);
-	gnutls_hash_deinit(h, md);
-	for (i = 0; i < sizeof(md); i++)
-		snprintf(sf->trust + 2 * i, 3, "%02x", md[i]);
 	return 0;
 }
 
@@ -99,7 +66,7 @@ read_some(int fd, unsigned char *buf, size_t cap)
 }
 
 int
-session_load(struct session_file *sf, const char *name, int verbose,
+resume_load(struct resume_file *sf, const char *name, int verbose,
     char *err, size_t errlen)
 {
 	unsigned char *data, *nl;
@@ -177,7 +144,7 @@ session_load(struct session_file *sf, const char *name, int verbose,
 	data = NULL;
 out:
 	if (data != NULL) {
-		gnutls_memset(data, 0, SESSION_MAX + 1);
+		explicit_bzero(data, SESSION_MAX + 1);
 		free(data);
 	}
 	close(fd);
@@ -185,37 +152,36 @@ out:
 }
 
 void
-session_offer(struct session_file *sf, gnutls_session_t s, int verbose)
+resume_offer(struct resume_file *sf, struct tlssess *t, int verbose)
 {
-	int	 ret;
+	char	 err[256];
 
 	if (sf->data == NULL)
 		return;
-	if ((ret = gnutls_session_set_data(s, sf->data, sf->len)) < 0 &&
+	if (tlssess_resume(t, sf->data, sf->len, err, sizeof(err)) < 0 &&
 	    verbose)
-		warn("%s: %s; ignored", sf->path, gnutls_strerror(ret));
-	gnutls_memset(sf->data, 0, SESSION_MAX + 1);
+		warn("%s: %s; ignored", sf->path, err);
+	explicit_bzero(sf->data, SESSION_MAX + 1);
 	free(sf->data);
 	sf->data = NULL;
 }
 
 void
-session_save(const struct session_file *sf, const char *name,
-    gnutls_session_t s, int verbose)
+resume_save(const struct resume_file *sf, const char *name,
+    struct tlssess *t, int verbose)
 {
-	gnutls_datum_t d = { NULL, 0 };
-	char	 tmp[4096];
+	unsigned char *data;
+	size_t	 len;
+	char	 tmp[4096], err[256];
 	FILE	*f;
-	int	 fd, ret, ok;
+	int	 fd, ok;
 
 	if (!sf->writable)
 		return;
 	/* TLS 1.3: the data is there once the server's ticket arrived. */
-	if ((ret = gnutls_session_get_data2(s, &d)) < 0 || d.size == 0) {
+	if (tlssess_resume_data(t, &data, &len, err, sizeof(err)) < 0) {
 		if (verbose)
-			warn("%s: no session to save (%s)", sf->path,
-			    ret < 0 ? gnutls_strerror(ret) : "no ticket");
-		gnutls_free(d.data);
+			warn("%s: no session to save (%s)", sf->path, err);
 		return;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp%ld", sf->path, (long)getpid());
@@ -224,14 +190,15 @@ session_save(const struct session_file *sf, const char *name,
 		warn("%s: %s", tmp, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		gnutls_free(d.data);
+		explicit_bzero(data, len);
+		free(data);
 		return;
 	}
 	ok = fprintf(f, "%s%s %s\n", VERSION, sf->trust, name) > 0 &&
-	    fwrite(d.data, 1, d.size, f) == d.size;
+	    fwrite(data, 1, len, f) == len;
 	ok = fclose(f) == 0 && ok;
-	gnutls_memset(d.data, 0, d.size);
-	gnutls_free(d.data);
+	explicit_bzero(data, len);
+	free(data);
 	if (!ok || rename(tmp, sf->path) < 0) {
 		warn("%s: %s", sf->path, strerror(errno));
 		unlink(tmp);

@@ -6,12 +6,15 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "chain.h"
+#include "tlschain.h"
 #include "fileio.h"
-#include "peer.h"
 #include "timefmt.h"
-#include "tlsconf.h"
-#include "verify.h"
+#include "tlsfile.h"
+#include "tlsverify.h"
+
+struct tlschain_trust {
+	gnutls_x509_trust_list_t tl;
+};
 
 static void
 diag(struct chain_report *r, const char *code, const char *fmt, ...)
@@ -73,8 +76,8 @@ key_matches(gnutls_x509_crt_t crt, const char *keyfile, char *err,
 }
 
 int
-chain_diagnose(const struct certlist *l, const char *keyfile,
-    gnutls_x509_trust_list_t trust, struct chain_report *r, char *err,
+tlschain_diagnose(const struct certlist *l, const char *keyfile,
+    const struct tlschain_trust *trust, struct chain_report *r, char *err,
     size_t errlen)
 {
 	unsigned int i, j, top, all_ca = 1;
@@ -149,7 +152,7 @@ chain_diagnose(const struct certlist *l, const char *keyfile,
 	    gnutls_x509_crt_check_issuer(l->crt[top], l->crt[top + 1]))
 		top++;
 	if (trust != NULL && !misordered && !self_issued(l->crt[top]) &&
-	    gnutls_x509_trust_list_get_issuer(trust, l->crt[top], &issuer,
+	    gnutls_x509_trust_list_get_issuer(trust->tl, l->crt[top], &issuer,
 	    0) != 0) {
 		dn(l->crt[top], 1, a, sizeof(a));
 		diag(r, "missing-intermediate", "missing intermediate: "
@@ -250,11 +253,12 @@ load_crls(gnutls_x509_trust_list_t tl, const struct certlist *chain,
 	return 0;
 }
 
-gnutls_x509_trust_list_t
-chain_trust(const char *cafile, const struct certlist *chain,
+struct tlschain_trust *
+tlschain_trust(const char *cafile, const struct certlist *chain,
     const char *const *crlfiles, int ncrlfiles, int *ncrl, char *err,
     size_t errlen)
 {
+	struct tlschain_trust *t;
 	gnutls_x509_trust_list_t tl;
 	gnutls_x509_crt_t *cas;
 	unsigned char *data;
@@ -289,13 +293,29 @@ chain_trust(const char *cafile, const struct certlist *chain,
 			return NULL;
 		}
 	gnutls_free(cas);
-	return tl;
+	if ((t = malloc(sizeof(*t))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		gnutls_x509_trust_list_deinit(tl, 1);
+		return NULL;
+	}
+	t->tl = tl;
+	return t;
 }
 
 void
-chain_verify(const struct certlist *l, gnutls_x509_trust_list_t trust,
+tlschain_trust_free(struct tlschain_trust *t)
+{
+	if (t == NULL)
+		return;
+	gnutls_x509_trust_list_deinit(t->tl, 1);
+	free(t);
+}
+
+void
+tlschain_verify(const struct certlist *l, const struct tlschain_trust *trust,
     struct verdict *v)
 {
+	unsigned int status = 0;
 	gnutls_typed_vdata_st vd[2];
 	unsigned int nvd = 0;
 	int	 ret;
@@ -313,14 +333,59 @@ chain_verify(const struct certlist *l, gnutls_x509_trust_list_t trust,
 		    GNUTLS_KP_TLS_WWW_SERVER);
 		vd[nvd++].size = 0;
 	}
-	ret = gnutls_x509_trust_list_verify_crt2(trust, l->crt, l->n,
-	    nvd ? vd : NULL, nvd, 0, &v->status, NULL);
+	ret = gnutls_x509_trust_list_verify_crt2(trust->tl, l->crt, l->n,
+	    nvd ? vd : NULL, nvd, 0, &status, NULL);
 	if (ret < 0) {
 		v->ok = 0;
 		snprintf(v->reasons, sizeof(v->reasons), "%s",
 		    gnutls_strerror(ret));
 		return;
 	}
-	v->ok = v->status == 0;
-	verify_status_text(v->status, v->reasons, sizeof(v->reasons));
+	v->ok = status == 0;
+	verify_status_text(status, v->reasons, sizeof(v->reasons));
+}
+
+int
+tlschain_issuer_key(const unsigned char *der, size_t len,
+    const struct certlist *l, unsigned int from)
+{
+	gnutls_datum_t d = { (unsigned char *)der, (unsigned int)len };
+	gnutls_x509_crt_t ours;
+	unsigned int status, i;
+	int	 found = -1;
+
+	if (gnutls_x509_crt_init(&ours) < 0)
+		return -1;
+	if (gnutls_x509_crt_import(ours, &d, GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_x509_crt_deinit(ours);
+		return -1;
+	}
+	for (i = from; i < l->n; i++) {
+		/* Names first (and key identifiers, when both have them). */
+		if (!gnutls_x509_crt_check_issuer(ours, l->crt[i])) {
+			char	 a[512], b[512];
+			size_t	 an = sizeof(a), bn = sizeof(b);
+
+			if (gnutls_x509_crt_get_issuer_dn(ours, a, &an) < 0 ||
+			    gnutls_x509_crt_get_dn(l->crt[i], b, &bn) < 0 ||
+			    strcmp(a, b) != 0)
+				continue;
+			/* Same name, another key identifier. */
+			found = 0;
+			continue;
+		}
+		/* The signature is what proves it: the key, not the name. */
+		if (gnutls_x509_crt_verify(ours, &l->crt[i], 1,
+		    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+		    GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS |
+		    GNUTLS_VERIFY_ALLOW_ANY_X509_V1_CA_CRT, &status) == 0 &&
+		    (status & (GNUTLS_CERT_SIGNATURE_FAILURE |
+		    GNUTLS_CERT_SIGNER_NOT_FOUND)) == 0) {
+			found = 1;
+			break;
+		}
+		found = 0;
+	}
+	gnutls_x509_crt_deinit(ours);
+	return found;
 }

@@ -1,14 +1,15 @@
 /*
- * report: all that one run of mtls-certinfo found, for the printers.
+ * show: print all that one run of mtls-certinfo found (the report), as
+ * text or JSON.
  */
-#ifndef MTLS_REPORT_H
-#define MTLS_REPORT_H
+#ifndef MTLS_SHOW_H
+#define MTLS_SHOW_H
 
 #include <time.h>
 
-#include "chain.h"
-#include "facts.h"
-#include "load.h"
+#include "tlschain.h"
+#include "tlsfacts.h"
+#include "tlsload.h"
 #include "tlssess.h"
 
 /* What --connect saw of the server. */

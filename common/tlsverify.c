@@ -3,7 +3,7 @@
 
 #include <gnutls/gnutls.h>
 
-#include "verify.h"
+#include "tlsverify.h"
 
 static const struct {
 	unsigned int	 flag;

@@ -1,15 +1,17 @@
 /*
- * chain: what is wrong with a chain as given (order, gaps, extras, key),
- * and whether it verifies against given CAs and CRLs.
+ * tlschain: what is wrong with a chain as given (order, gaps, extras,
+ * key), and whether it verifies against given CAs and CRLs; for
+ * mtls-certinfo.
  */
-#ifndef MTLS_CHAIN_H
-#define MTLS_CHAIN_H
+#ifndef MTLS_TLSCHAIN_H
+#define MTLS_TLSCHAIN_H
 
 #include <stddef.h>
 
-#include <gnutls/x509.h>
+#include "tlsload.h"
 
-#include "load.h"
+/* Trusted CAs and CRLs to verify against (opaque). */
+struct tlschain_trust;
 
 #define CHAIN_DIAG_MAX	32
 
@@ -29,14 +31,13 @@ struct chain_report {
  * intermediate from a root that need not be sent.  Returns 0, or -1 with
  * a reason in err when keyfile cannot be read.
  */
-int	 chain_diagnose(const struct certlist *l, const char *keyfile,
-	    gnutls_x509_trust_list_t trust, struct chain_report *r, char *err,
-	    size_t errlen);
+int	 tlschain_diagnose(const struct certlist *l, const char *keyfile,
+	    const struct tlschain_trust *trust, struct chain_report *r,
+	    char *err, size_t errlen);
 
 struct verdict {
 	int		 done;		/* a verification was asked for */
 	int		 ok;
-	unsigned int	 status;	/* gnutls_certificate_status_t */
 	char		 reasons[512];
 	const char	*servername;	/* checked too, when not NULL */
 	const char	*purpose;	/* "server", "client" or NULL */
@@ -49,12 +50,23 @@ struct verdict {
  * error.  Returns a trust list, or NULL with the reason in err.  *ncrl is
  * set to the CRLs loaded.
  */
-gnutls_x509_trust_list_t chain_trust(const char *cafile,
+struct tlschain_trust *tlschain_trust(const char *cafile,
 	    const struct certlist *chain, const char *const *crlfiles,
 	    int ncrlfiles, int *ncrl, char *err, size_t errlen);
 
+/* Free a trust list; tlschain_trust_free(NULL) does nothing. */
+void	 tlschain_trust_free(struct tlschain_trust *t);
+
 /* Verify l (leaf first) against trust; fills v. */
-void	 chain_verify(const struct certlist *l,
-	    gnutls_x509_trust_list_t trust, struct verdict *v);
+void	 tlschain_verify(const struct certlist *l,
+	    const struct tlschain_trust *trust, struct verdict *v);
+
+/*
+ * Does a certificate of l from index from on, named as the issuer of the
+ * DER certificate der, also hold the key that signed it?  1 yes, 0 no
+ * (same name, another key), -1 no such certificate to check with.
+ */
+int	 tlschain_issuer_key(const unsigned char *der, size_t len,
+	    const struct certlist *l, unsigned int from);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * session: --session FILE, TLS session resumption across runs.
+ * resume: --session FILE, TLS session resumption across runs.
  *
  * The file holds one line "mtls-session 2 TRUST NAME" and GnuTLS's session
  * data.  NAME is the server name the session was made for; TRUST is the
@@ -9,16 +9,15 @@
  * after a resumption (with today's CRLs and clock).  The file is written
  * mode 0600, by rename, so a reader never sees half a file.
  */
-#ifndef MTLS_SESSION_H
-#define MTLS_SESSION_H
+#ifndef MTLS_RESUME_H
+#define MTLS_RESUME_H
 
 #include <stddef.h>
 
-#include <gnutls/gnutls.h>
+struct tlsconf;
+struct tlssess;
 
-#include "tlsconf.h"
-
-struct session_file {
+struct resume_file {
 	const char	*path;
 	char		 trust[65];	/* hex SHA-256 of the trust settings */
 	int		 writable;	/* absent, or one of ours: may save */
@@ -26,13 +25,16 @@ struct session_file {
 	size_t		 len;
 };
 
+/* The most pins resume_trust() takes (mtls-send's --pin limit). */
+#define RESUME_PINS_MAX	16
+
 /*
  * The digest of the trust settings for name into sf->trust: the CAs, our
  * own certificate chain, the priority string (NULL: the default), the
  * pins, --require-ocsp and the name.  Returns 0, or -1 with the reason in
  * err.
  */
-int	 session_trust(struct session_file *sf, const struct tlsconf *conf,
+int	 resume_trust(struct resume_file *sf, const struct tlsconf *conf,
 	    const char *priority, char pins[][45], int npins,
 	    int require_ocsp, const char *name, char *err, size_t errlen);
 
@@ -42,17 +44,17 @@ int	 session_trust(struct session_file *sf, const struct tlsconf *conf,
  * err, for the caller to exit with.  A symbolic link, a file that is not
  * a regular file we own, writable by others, or made for another name or
  * other trust settings, is ignored with a warning.  Otherwise the saved
- * session is kept in sf for session_offer().  Returns 0.
+ * session is kept in sf for resume_offer().  Returns 0.
  */
-int	 session_load(struct session_file *sf, const char *name, int verbose,
+int	 resume_load(struct resume_file *sf, const char *name, int verbose,
 	    char *err, size_t errlen);
 
-/* Offer the session session_load() found on s, and forget it. */
-void	 session_offer(struct session_file *sf, gnutls_session_t s,
+/* Offer the session resume_load() found on t, and forget it. */
+void	 resume_offer(struct resume_file *sf, struct tlssess *t,
 	    int verbose);
 
-/* Save s for name; a failure is a warning, not an error. */
-void	 session_save(const struct session_file *sf, const char *name,
-	    gnutls_session_t s, int verbose);
+/* Save t for name; a failure is a warning, not an error. */
+void	 resume_save(const struct resume_file *sf, const char *name,
+	    struct tlssess *t, int verbose);
 
 #endif
