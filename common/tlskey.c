@@ -70,7 +70,7 @@ recv_answer(int fd, int ms, struct keymsg *m, char *why, size_t whylen)
 {
 	long long deadline = timefmt_monotonic_ms() + ms, left;
 	struct pollfd pfd = { fd, POLLIN, 0 };
-	static struct keymsg buf;	/* no 2 KB frame on a signal stack */
+	static struct keymsg buf;	/* 2 KB: off the stack of a GnuTLS callback */
 	ssize_t	 n;
 	int	 r;
 

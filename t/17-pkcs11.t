@@ -53,21 +53,13 @@ kill -HUP "$SPID"
 ok "SIGHUP with the PIN file gone: reloaded" \
     waitfor 20 has_log "$T/a.log" 'event=reloaded'
 unlike "$(cat "$T/a.log")" 'event=reload-failed' "and nothing failed to load"
-rm -f "$T/live.in"
-mkfifo "$T/live.in"
-send "$P" "localhost:$PORT" <"$T/live.in" >"$T/live.out" 2>&1 &
-LPID=$!
-track "$LPID"
-exec 7>"$T/live.in"
-echo "after hup" >&7
 ok "after the SIGHUP, a new client completes mTLS" \
-    waitfor 20 has_log "$T/live.out" ' after hup$'
+    live_start "$P" "$PORT" "after hup"
 CPID=$(conn_pids "$SPID" | head -n 1)
 ok "a connection's process is there ($CPID)" test -n "$CPID"
 is "$(grep -c libsofthsm2 "/proc/$CPID/maps")" 0 \
     "and it has no PKCS#11 module loaded: only the key process uses the token"
-exec 7>&-
-await "$LPID"
+live_stop
 mv "$H/pin.away" "$H/pin"
 serve_stop "$SPID"
 

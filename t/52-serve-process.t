@@ -76,18 +76,7 @@ fi
 inetd() {
 	_case=$1
 	shift
-	python3 -c '
-import socket, subprocess, sys
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(1)
-print(s.getsockname()[1], flush=True)
-c, _ = s.accept()
-s.close()
-with open(sys.argv[1], "w") as log:
-    r = subprocess.run(sys.argv[2:], stdin=c, stdout=c, stderr=log)
-c.close()
-print(r.returncode, flush=True)' "$T/i-$_case.log" "$BIN/mtls-serve" -i "$@" \
+	python3 "$TOP/t/inetd.py" "$T/i-$_case.log" "$BIN/mtls-serve" -i "$@" \
 	    >"$T/i-$_case.out" &
 	IPID=$!
 	track $IPID

@@ -182,18 +182,7 @@ like "$? $(cat "$T/k.out")" '^0 .* alive$' \
 serve_stop "$SPID"
 
 # -i: the same kill, as the super-server sees it: 128 + SIGSYS.
-python3 -c '
-import socket, subprocess, sys
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(1)
-print(s.getsockname()[1], flush=True)
-c, _ = s.accept()
-s.close()
-with open(sys.argv[1], "w") as log:
-    r = subprocess.run(sys.argv[2:], stdin=c, stdout=c, stderr=log)
-c.close()
-print(r.returncode, flush=True)' "$T/i.log" env MTLS_TEST_SANDBOX_CALL=socket \
+python3 "$TOP/t/inetd.py" "$T/i.log" env MTLS_TEST_SANDBOX_CALL=socket \
     "$H" -i -c "$P/server-cert.pem" -k "$P/server-key.pem" \
     -C "$P/ca-cert.pem" >"$T/i.out" &
 ip=$!

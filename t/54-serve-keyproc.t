@@ -19,23 +19,6 @@ mkpki "$P"
 chmod 600 "$P"/*-key.pem
 C="-C $P/ca-cert.pem"
 
-# A client that has finished its handshake and waits: mtls-send reading a
-# fifo.  live_start PORT: sets LPID once the echo of one line came back.
-live_start() {
-	rm -f "$T/live.in"
-	mkfifo "$T/live.in"
-	send "$P" "localhost:$1" <"$T/live.in" >"$T/live.out" 2>"$T/live.err" &
-	LPID=$!
-	track "$LPID"
-	exec 7>"$T/live.in"
-	echo "live" >&7
-	waitfor 20 has_log "$T/live.out" ' live$'
-}
-live_stop() {
-	exec 7>&-
-	await "$LPID"
-}
-
 # scan PID: memscan.py's findings for the server key in PID's memory.
 scan() {
 	python3 "$TOP/t/memscan.py" "$1" "$P/server-key.pem" 2>&1
@@ -52,7 +35,7 @@ is "$(awk '/^CapEff/ { print $2 }' "/proc/$KPID/status")" \
     "$(awk '/^CapEff/ { print $2 }' "/proc/$SPID/status")" \
     "it has no more capabilities than the parent"
 
-live_start "$PORT"
+live_start "$P" "$PORT"
 ok "a client is connected and authenticated" has_log "$T/live.out" ' live$'
 CPID=$(conn_pids "$SPID" | head -n 1)
 ok "its connection process exists ($CPID)" test -n "$CPID"
@@ -158,7 +141,7 @@ cp "$T/rsa-cert.pem" "$T/c.pem"
 # shellcheck disable=SC2086
 serve_start "$T/hup.log" -c "$T/c.pem" -k "$T/k.pem" $C -t 120
 KPID=$(key_pid "$T/hup.log")
-live_start "$PORT"
+live_start "$P" "$PORT"
 cp "$T/ed-key.pem" "$T/k.pem"
 cp "$T/ed-cert.pem" "$T/c.pem"
 kill -HUP "$SPID"

@@ -26,14 +26,7 @@ serve_start "$T/s.log" -c "$P/server-cert.pem" -k "$P/server-key.pem" \
     -C "$P/ca-cert.pem" -t 120
 KPID=$(key_pid "$T/s.log")
 
-rm -f "$T/live.in"
-mkfifo "$T/live.in"
-send "$P" "localhost:$PORT" <"$T/live.in" >"$T/live.out" 2>"$T/live.err" &
-LPID=$!
-track "$LPID"
-exec 7>"$T/live.in"
-echo "live" >&7
-waitfor 20 has_log "$T/live.out" ' live$'
+live_start "$P" "$PORT"
 CPID=$(conn_pids "$SPID" | head -n 1)
 ok "an authenticated connection process ($CPID)" test -n "$CPID"
 
@@ -77,8 +70,7 @@ openssl dgst -sha256 -verify "$T/pub.pem" -signature "$T/sig" "$T/msg" \
     >"$T/verify.out" 2>&1
 unlike "$(cat "$T/verify.out")" 'Verified OK' \
     "no signature of an attacker's message verifies with the server's key"
-exec 7>&-
-await "$LPID"
+live_stop
 
 # SIGHUP with the key process stopped, then SIGTERM: the parent must act on
 # SIGTERM (draining, then exit 0) well before the 60 s load wait.

@@ -389,6 +389,27 @@ conn_pids() {
 	_ps_children "$1" | awk '{ print $1 }'
 }
 
+# live_start DIR PORT [LINE]: a client that has finished its handshake and
+# stays connected: mtls-send with DIR's client pair to localhost:PORT,
+# reading a fifo this shell holds open on fd 7.  Sends LINE ("live") and
+# waits (bounded) for its echo in $T/live.out; returns as waitfor does.
+# Sets LPID.  live_stop ends its input and waits for it.
+live_start() {
+	rm -f "$T/live.in"
+	mkfifo "$T/live.in"
+	send "$1" "localhost:$2" <"$T/live.in" >"$T/live.out" \
+	    2>"$T/live.err" &
+	LPID=$!
+	track "$LPID"
+	exec 7>"$T/live.in"
+	echo "${3:-live}" >&7
+	waitfor 20 has_log "$T/live.out" " ${3:-live}\$"
+}
+live_stop() {
+	exec 7>&-
+	await "$LPID"
+}
+
 # key_pid LOG: the key process's pid, from the server's certificate line.
 key_pid() {
 	sed -n 's/.* event=certificate .* key_pid=\([0-9]*\).*/\1/p' "$1" |
